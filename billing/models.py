@@ -1,0 +1,278 @@
+"""Settlements, issued documents (invoices, credit notes) and their lines, payments, disbursements, ledger.
+
+Everything here is append-only: once written, a row is never updated or deleted (B10). The ORM guard
+below refuses it, the admin offers no change or delete, and on PostgreSQL a trigger refuses it in SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from candidates.models import Candidate, Outcome
+from common import weeks
+from common.validators import validate_monday
+from organisations.models import Contract, ContractInvestor, RateCardVersion
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class ImmutableRecordError(Exception):
+    """An attempt to change or delete an issued, append-only record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise ImmutableRecordError(f"{self.model.__name__} rows are append-only and cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecordError(f"{self.model.__name__} rows are append-only and cannot be deleted.")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ImmutableRecordError(f"{type(self).__name__} {self.pk} is issued and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecordError(f"{type(self).__name__} {self.pk} is issued and cannot be deleted.")
+
+
+class Settlement(AppendOnlyModel):
+    """The record that a contract's week has been settled, with zero or one document (B7, B11)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="settlements")
+    week = models.DateField(_("week"), validators=[validate_monday])
+    settled_at = models.DateTimeField(_("settled at"))
+    as_of = models.DateTimeField(_("run as of"))
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        ordering = ["contract", "week"]
+        constraints = [models.UniqueConstraint(fields=["contract", "week"], name="settlement_unique_contract_week")]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {weeks.format_week(self.week)}"
+
+    @property
+    def week_label(self) -> str:
+        return weeks.format_week(self.week)
+
+
+class Document(AppendOnlyModel):
+    """An issued invoice or credit note; numbered per contract without gaps (B8, B9)."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Invoice")
+        CREDIT_NOTE = "credit_note", _("Credit note")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="documents")
+    settlement = models.OneToOneField(Settlement, on_delete=models.PROTECT, related_name="document")
+    seq = models.PositiveIntegerField(_("sequence number"))
+    number = models.CharField(_("number"), max_length=60, unique=True)
+    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    week = models.DateField(_("week"), validators=[validate_monday])
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    currency = models.CharField(_("currency"), max_length=3, default="DKK")
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    vat = models.DecimalField(_("VAT"), **MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
+    # A credit note names the invoice it corrects (OIOUBL BillingReference): the newest earlier invoice.
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes",
+        verbose_name=_("corrects invoice"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["contract", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "seq"], name="document_unique_contract_seq"),
+            models.CheckConstraint(name="document_kind_valid", condition=Q(kind__in=["invoice", "credit_note"])),
+            models.CheckConstraint(name="document_seq_positive", condition=Q(seq__gte=1)),
+            models.CheckConstraint(
+                name="document_total_is_subtotal_plus_vat", condition=Q(total=models.F("subtotal") + models.F("vat"))
+            ),
+            models.CheckConstraint(
+                name="document_kind_matches_sign",
+                condition=(Q(kind="invoice") & Q(subtotal__gte=0)) | (Q(kind="credit_note") & Q(subtotal__lt=0)),
+            ),
+            models.CheckConstraint(name="document_due_after_issue", condition=Q(due_date__gte=models.F("issue_date"))),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def week_label(self) -> str:
+        return weeks.format_week(self.week)
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.Kind.CREDIT_NOTE
+
+
+class DocumentLine(AppendOnlyModel):
+    """One (candidate, week) amount on a document: regular for the document's week, else an adjustment."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="lines")
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="document_lines")
+    week = models.DateField(_("week"), validators=[validate_monday])
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    rate_card_version = models.ForeignKey(
+        RateCardVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    price = models.DecimalField(_("price"), **MONEY)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    adjustment = models.BooleanField(_("adjustment"), default=False)
+
+    class Meta:
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
+        ordering = ["document", "week", "candidate__ref"]
+        indexes = [models.Index(fields=["candidate", "week"], name="documentline_candidate_week")]
+        constraints = [models.CheckConstraint(name="documentline_amount_non_zero", condition=~Q(amount=0))]
+
+    def __str__(self) -> str:
+        return f"{self.document.number} {self.candidate_id} {weeks.format_week(self.week)} {self.amount}"
+
+    @property
+    def week_label(self) -> str:
+        return weeks.format_week(self.week)
+
+
+class CapitalDisbursement(AppendOnlyModel):
+    """Capital an investor pays out to the operator (posts debit programme_funding, credit cash)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="disbursements")
+    investor = models.ForeignKey(ContractInvestor, on_delete=models.PROTECT, related_name="disbursements")
+    disbursed_on = models.DateField(_("disbursed on"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("capital disbursement")
+        verbose_name_plural = _("capital disbursements")
+        ordering = ["contract", "disbursed_on", "pk"]
+        constraints = [models.CheckConstraint(name="disbursement_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.disbursed_on} {self.amount}"
+
+
+class Payment(AppendOnlyModel):
+    """A municipal payment against an invoice (partial payments allowed, overpayment refused)."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField(_("paid on"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["document", "paid_on", "pk"]
+        constraints = [models.CheckConstraint(name="payment_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.document.number} {self.paid_on} {self.amount}"
+
+
+class Account(models.TextChoices):
+    """The investor ledger's chart of accounts (B12)."""
+
+    MUNICIPALITY_RECEIVABLE = "municipality_receivable", _("Municipality receivable")
+    OUTCOME_REVENUE = "outcome_revenue", _("Outcome revenue")
+    CASH = "cash", _("Cash")
+    PROGRAMME_FUNDING = "programme_funding", _("Programme funding")
+
+
+class JournalEntry(AppendOnlyModel):
+    """One balanced entry of the contract's ledger, posted by the transaction that made its cause."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document issued")
+        PAYMENT = "payment", _("Municipal payment")
+        DISBURSEMENT = "disbursement", _("Capital disbursement")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="journal_entries")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    posted_on = models.DateField(_("posted on"))
+    memo = models.CharField(_("memo"), max_length=300)
+    document = models.OneToOneField(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry"
+    )
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry")
+    disbursement = models.OneToOneField(
+        CapitalDisbursement, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
+        ordering = ["contract", "posted_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="journalentry_one_cause",
+                condition=(
+                    Q(kind="document", document__isnull=False, payment__isnull=True, disbursement__isnull=True)
+                    | Q(kind="payment", document__isnull=True, payment__isnull=False, disbursement__isnull=True)
+                    | Q(kind="disbursement", document__isnull=True, payment__isnull=True, disbursement__isnull=False)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.posted_on} {self.memo}"
+
+
+class Posting(AppendOnlyModel):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.CharField(_("account"), max_length=30, choices=Account.choices)
+    debit = models.DecimalField(_("debit"), default=Decimal("0.00"), **MONEY)
+    credit = models.DecimalField(_("credit"), default=Decimal("0.00"), **MONEY)
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        ordering = ["entry", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="posting_one_side",
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+            ),
+            models.CheckConstraint(
+                name="posting_account_valid",
+                condition=Q(account__in=["municipality_receivable", "outcome_revenue", "cash", "programme_funding"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} D{self.debit} C{self.credit}"
