@@ -265,8 +265,9 @@ class Posting(AppendOnlyModel):
         ordering = ["entry", "pk"]
         constraints = [
             models.CheckConstraint(
+                # One side only; both zero only in the entry of a document whose lines net to zero.
                 name="posting_one_side",
-                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gt=0)),
+                condition=(Q(debit__gte=0) & Q(credit=0)) | (Q(debit=0) & Q(credit__gte=0)),
             ),
             models.CheckConstraint(
                 name="posting_account_valid",
