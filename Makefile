@@ -41,7 +41,7 @@ messages: install  ## compile translations (locale/*/LC_MESSAGES/*.po), when the
 
 run: install messages  ## migrate, load the demo into an empty database, start web + worker + beat (Ctrl-C stops)
 	$(MANAGE) migrate --noinput -v 0
-	@has_contract=$$($(MANAGE) shell -c "from organisations.models import Contract; print(Contract.objects.exists())" | tail -n 1); \
+	@has_contract=$$($(MANAGE) shell -v 0 -c "from organisations.models import Contract; print(Contract.objects.exists())" | tail -n 1); \
 	if [ "$$has_contract" = "False" ]; then \
 	  echo "Empty database: loading the demo programme (logins are saved in $(LOGINS_FILE))"; \
 	  mkdir -p "$(VAR_DIR)"; \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -286,3 +287,19 @@ def test_development_logs_are_plain_text(tmp_path: Path) -> None:
     assert "INFO sib.startup: plain line" in result.stderr
     with pytest.raises(json.JSONDecodeError):
         json.loads(result.stderr.strip().splitlines()[-1])
+
+
+# --- documentation ----------------------------------------------------------------------------------
+
+
+def test_every_settings_variable_is_documented() -> None:
+    source = (REPO_ROOT / "config" / "settings.py").read_text()
+    variables = set(
+        re.findall(r"""(?:env_bool|env_list|os\.environ\.get|os\.environ\[)\(?\s*["']([A-Z][A-Z0-9_]+)["']""", source)
+    )
+    env_example = (REPO_ROOT / ".env.example").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
+
+    assert {"DJANGO_DEBUG", "DATABASE_URL", "REDIS_URL", "CPR_HASH_KEY"} <= variables
+    assert sorted(name for name in variables if not re.search(rf"^#? ?{name}=", env_example, re.MULTILINE)) == []
+    assert sorted(name for name in variables if f"`{name}`" not in readme) == []
