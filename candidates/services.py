@@ -275,6 +275,8 @@ class _Planned:
     hours: Decimal | None
     note: str
     existing: WeeklyStatus | None
+    # A file without an hours column leaves stored hours alone; an empty cell in that column clears them.
+    hours_given: bool = True
 
 
 def _where(row: Mapping[str, Any]) -> str:
@@ -287,7 +289,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _parse_hours(text: str) -> Decimal | None:
+def parse_hours(text: str) -> Decimal | None:
     """`12.5`, `12,5` (Danish decimal comma) or empty; raises ValueError for anything else."""
     if not text:
         return None
@@ -391,7 +393,7 @@ def _validate_row(
     hours_text = _text(row.get("hours"))
     hours: Decimal | None = None
     try:
-        hours = _parse_hours(hours_text)
+        hours = parse_hours(hours_text)
     except ValueError:
         errors.append(
             RowError(
@@ -434,7 +436,7 @@ def _validate_row(
                 "note",
             )
         ]
-    return _Planned(candidate, monday, outcome, hours, note, stored), []
+    return _Planned(candidate, monday, outcome, hours, note, stored, hours_given="hours" in row), []
 
 
 def weekly_status_validate(
@@ -468,7 +470,7 @@ def _is_unchanged(plan: _Planned) -> bool:
     return (
         stored is not None
         and stored.outcome == plan.outcome
-        and stored.hours == plan.hours
+        and (stored.hours == plan.hours or not plan.hours_given)
         and (not plan.note or stored.note == plan.note)
     )
 
@@ -496,12 +498,9 @@ def weekly_status_write(*, planned: Sequence[_Planned], user: object | None, now
             target = creates
         else:
             status = plan.existing
-            status.outcome, status.hours, status.recorded_by, status.recorded_at = (
-                plan.outcome,
-                plan.hours,
-                recorder,
-                now,
-            )
+            status.outcome, status.recorded_by, status.recorded_at = plan.outcome, recorder, now
+            if plan.hours_given:
+                status.hours = plan.hours
             if plan.note:
                 status.note = plan.note
             target = updates
