@@ -191,6 +191,7 @@ else:
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_results_dir}"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_SERIALIZER = "json"
