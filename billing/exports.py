@@ -14,8 +14,21 @@ from billing.models import Document, DocumentLine
 from common import weeks
 
 CSV_COLUMNS = [
-    "number", "kind", "contract", "week", "issue_date", "due_date", "currency", "subtotal", "vat", "total",
-    "candidate", "line_week", "outcome", "amount", "adjustment",
+    "number",
+    "kind",
+    "contract",
+    "week",
+    "issue_date",
+    "due_date",
+    "currency",
+    "subtotal",
+    "vat",
+    "total",
+    "candidate",
+    "line_week",
+    "outcome",
+    "amount",
+    "adjustment",
 ]
 
 
@@ -69,6 +82,12 @@ def documents_as_csv(documents: Iterable[Document]) -> str:
         for line in head["lines"]:
             writer.writerow(
                 [head[key] for key in CSV_COLUMNS[:10]]
-                + [line["candidate"], line["week"], line["outcome"], line["amount"], "true" if line["adjustment"] else "false"]
+                + [
+                    line["candidate"],
+                    line["week"],
+                    line["outcome"],
+                    line["amount"],
+                    "true" if line["adjustment"] else "false",
+                ]
             )
     return out.getvalue()

@@ -16,7 +16,7 @@ from organisations.models import Contract
 from tests.factories import CandidateFactory, ContractFactory, RateCardVersionFactory
 
 
-def W(text: str) -> date:  # noqa: N802 - reads like the week it names
+def W(text: str) -> date:
     return weeks.parse_week(text)
 
 
@@ -26,19 +26,27 @@ def at(text: str) -> datetime:
 
 
 def make_contract(
-    *, first: str = "2020-W01", last: str = "2020-W52", rates: list[tuple[str, str, str, str]] | None = None,
+    *,
+    first: str = "2020-W01",
+    last: str = "2020-W52",
+    rates: list[tuple[str, str, str, str]] | None = None,
     **settings: Any,
 ) -> Contract:
     contract = ContractFactory(first_week=W(first), last_week=W(last), **settings)
     for effective_from, full, partial, education in rates or [(first, "1200.00", "600.00", "1200.00")]:
         RateCardVersionFactory(
-            contract=contract, effective_from=W(effective_from), price_full=Decimal(full),
-            price_partial=Decimal(partial), price_education=Decimal(education),
+            contract=contract,
+            effective_from=W(effective_from),
+            price_full=Decimal(full),
+            price_partial=Decimal(partial),
+            price_education=Decimal(education),
         )
     return contract
 
 
-def make_candidate(contract: Contract, ref: str, *, enrolled: date | None = date(2020, 1, 1), **fields: Any) -> Candidate:
+def make_candidate(
+    contract: Contract, ref: str, *, enrolled: date | None = date(2020, 1, 1), **fields: Any
+) -> Candidate:
     fields.setdefault("referred_on", min(enrolled or date(2020, 1, 1), date(2020, 1, 1)))
     return CandidateFactory(contract=contract, ref=ref, enrolled_on=enrolled, **fields)
 

@@ -60,18 +60,32 @@ def test_export_json_has_the_spec_shape_with_signed_string_amounts(contract):
 
     assert documents == [
         {
-            "number": "EXP1-00001", "kind": "invoice", "contract": "EXP1", "week": "2020-W02",
-            "issue_date": "2020-01-20", "due_date": "2020-02-19", "currency": "DKK",
-            "subtotal": "1800.00", "vat": "0.00", "total": "1800.00",
+            "number": "EXP1-00001",
+            "kind": "invoice",
+            "contract": "EXP1",
+            "week": "2020-W02",
+            "issue_date": "2020-01-20",
+            "due_date": "2020-02-19",
+            "currency": "DKK",
+            "subtotal": "1800.00",
+            "vat": "0.00",
+            "total": "1800.00",
             "lines": [
                 {"candidate": "A", "week": "2020-W02", "outcome": "full", "amount": "1200.00", "adjustment": False},
                 {"candidate": "B", "week": "2020-W02", "outcome": "partial", "amount": "600.00", "adjustment": False},
             ],
         },
         {
-            "number": "EXP1-00002", "kind": "credit_note", "contract": "EXP1", "week": "2020-W03",
-            "issue_date": "2020-01-27", "due_date": "2020-02-26", "currency": "DKK",
-            "subtotal": "-1200.00", "vat": "0.00", "total": "-1200.00",
+            "number": "EXP1-00002",
+            "kind": "credit_note",
+            "contract": "EXP1",
+            "week": "2020-W03",
+            "issue_date": "2020-01-27",
+            "due_date": "2020-02-26",
+            "currency": "DKK",
+            "subtotal": "-1200.00",
+            "vat": "0.00",
+            "total": "-1200.00",
             "lines": [
                 {"candidate": "A", "week": "2020-W02", "outcome": "none", "amount": "-1200.00", "adjustment": True},
             ],
@@ -83,7 +97,9 @@ def test_export_json_has_the_spec_shape_with_signed_string_amounts(contract):
 def test_export_csv_has_one_row_per_line(contract):
     run("settle", "--contract", "EXP1", "--as-of", "2020-01-20T00:00")
     rows = list(csv.DictReader(io.StringIO(run("export_invoices", "--contract", "EXP1", "--format", "csv"))))
-    assert [(r["number"], r["week"], r["candidate"], r["line_week"], r["amount"], r["adjustment"], r["total"]) for r in rows] == [
+    assert [
+        (r["number"], r["week"], r["candidate"], r["line_week"], r["amount"], r["adjustment"], r["total"]) for r in rows
+    ] == [
         ("EXP1-00001", "2020-W02", "A", "2020-W02", "1200.00", "false", "1800.00"),
         ("EXP1-00001", "2020-W02", "B", "2020-W02", "600.00", "false", "1800.00"),
     ]

@@ -50,9 +50,28 @@ def worker():
         "CELERY_QUEUE": queue,  # tasks the worker enqueues itself (the fan-out) stay on this queue
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-P", "solo", "-l", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-P",
+            "solo",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     client = Celery(broker=REDIS_URL, backend=REDIS_URL)
     client.conf.task_default_queue = queue
@@ -79,7 +98,9 @@ def test_a_worker_settles_a_contract_from_the_queue(worker):
 
     assert Settlement.objects.filter(contract=contract).count() == 4
     assert list(Document.objects.filter(contract=contract).values_list("number", flat=True)) == [
-        "QUEUED-00001", "QUEUED-00002", "QUEUED-00003",
+        "QUEUED-00001",
+        "QUEUED-00002",
+        "QUEUED-00003",
     ]
 
 

@@ -72,7 +72,8 @@ def test_b1_weeks_before_the_first_rate_card_are_not_billable():
 
 def test_b2_rate_card_change_mid_period_prices_each_week_by_its_version():
     contract = make_contract(
-        first="2019-W52", last="2020-W10",
+        first="2019-W52",
+        last="2020-W10",
         rates=[("2019-W52", "1200.00", "600.00", "1200.00"), ("2020-W02", "1250.00", "625.00", "1250.00")],
     )
     candidate = make_candidate(contract, "A", enrolled=date(2019, 12, 23), referred_on=date(2019, 12, 20))
@@ -84,7 +85,10 @@ def test_b2_rate_card_change_mid_period_prices_each_week_by_its_version():
     documents = settle(contract, "2020-02-10T00:00")
 
     assert [(line[1], line[3]) for d in documents for line in lines_of(d)] == [
-        ("2019-W52", "1200.00"), ("2020-W01", "600.00"), ("2020-W02", "625.00"), ("2020-W03", "1250.00"),
+        ("2019-W52", "1200.00"),
+        ("2020-W01", "600.00"),
+        ("2020-W02", "625.00"),
+        ("2020-W03", "1250.00"),
     ]
     line = DocumentLine.objects.get(week=W("2020-W02"))
     assert line.rate_card_version.effective_from == W("2020-W02")
@@ -282,7 +286,10 @@ def test_b8_credit_note_vat_mirrors_the_invoice():
     set_status(candidate, "2020-W02", "none")
     (credit,) = settle(contract, "2020-01-27T00:00")
     assert (credit.kind, credit.subtotal, credit.vat, credit.total) == (
-        "credit_note", Decimal("-0.02"), Decimal("-0.01"), Decimal("-0.03"),
+        "credit_note",
+        Decimal("-0.02"),
+        Decimal("-0.01"),
+        Decimal("-0.03"),
     )
 
 
@@ -307,7 +314,8 @@ def test_b9_numbers_are_per_contract_gapless_and_shared_by_invoices_and_credit_n
     settle(one, "2020-01-27T00:00")
     settle(two, "2020-01-27T00:00")
     assert list(Document.objects.filter(contract=one).values_list("number", "kind")) == [
-        ("ONE-00001", "invoice"), ("ONE-00002", "credit_note"),
+        ("ONE-00001", "invoice"),
+        ("ONE-00002", "credit_note"),
     ]
     assert list(Document.objects.filter(contract=two).values_list("number", flat=True)) == ["TWO-00001"]
 
@@ -401,7 +409,9 @@ def test_b12_documents_payments_and_disbursements_post_balanced_entries():
         ledger.payment_record(document=invoice, amount=Decimal("600.01"), paid_on=date(2020, 2, 6))
     with pytest.raises(ValidationError):
         ledger.payment_record(document=credit, amount=Decimal("1.00"), paid_on=date(2020, 2, 6))
-    ledger.disbursement_record(contract=contract, investor=investor, amount=Decimal("5000.00"), disbursed_on=date(2020, 1, 2))
+    ledger.disbursement_record(
+        contract=contract, investor=investor, amount=Decimal("5000.00"), disbursed_on=date(2020, 1, 2)
+    )
 
     for entry in JournalEntry.objects.prefetch_related("postings"):
         postings = list(entry.postings.all())
@@ -424,7 +434,10 @@ def test_b12_an_unbalanced_entry_is_refused():
     contract = make_contract()
     with pytest.raises(ValidationError, match="does not balance"):
         ledger.journal_entry_post(
-            contract=contract, kind="disbursement", posted_on=date(2020, 1, 1), memo="x",
+            contract=contract,
+            kind="disbursement",
+            posted_on=date(2020, 1, 1),
+            memo="x",
             lines=[("cash", Decimal("1.00"), Decimal("0")), ("programme_funding", Decimal("0"), Decimal("0.99"))],
         )
     assert JournalEntry.objects.count() == 0
@@ -465,7 +478,8 @@ def test_preview_shows_the_next_document_without_storing_anything():
 
     assert draft is not None and draft.week == W("2020-W02")
     assert [(line.ref, line.week, line.amount) for line in draft.lines] == [
-        ("A", W("2020-W01"), Decimal("-600.00")), ("A", W("2020-W02"), Decimal("1200.00")),
+        ("A", W("2020-W01"), Decimal("-600.00")),
+        ("A", W("2020-W02"), Decimal("1200.00")),
     ]
     assert (draft.kind, draft.subtotal) == ("invoice", Decimal("600.00"))
     assert Document.objects.count() == 1 and Settlement.objects.count() == 1

@@ -26,7 +26,13 @@ def _build(code: str):
 
 def _documents(contract):
     return [
-        (d.number.split("-")[1], d.week, d.kind, d.total, sorted(d.lines.values_list("candidate__ref", "week", "amount")))
+        (
+            d.number.split("-")[1],
+            d.week,
+            d.kind,
+            d.total,
+            sorted(d.lines.values_list("candidate__ref", "week", "amount")),
+        )
         for d in Document.objects.filter(contract=contract).order_by("seq")
     ]
 

@@ -48,11 +48,18 @@ specs = st.builds(
     max_paid=st.none() | st.integers(min_value=1, max_value=4),
     cap=st.none() | st.integers(min_value=0, max_value=1_000_000).map(lambda ore: Decimal(ore) / 100),
     vat=st.sampled_from([Decimal("0"), Decimal("0.25")]),
-    rates=st.lists(st.tuples(st.integers(min_value=-1, max_value=8), money, money, money), min_size=1, max_size=3,
-                   unique_by=lambda r: r[0]),
+    rates=st.lists(
+        st.tuples(st.integers(min_value=-1, max_value=8), money, money, money),
+        min_size=1,
+        max_size=3,
+        unique_by=lambda r: r[0],
+    ),
     candidates=st.lists(
-        st.tuples(st.none() | st.integers(min_value=-14, max_value=60), st.none() | st.integers(min_value=0, max_value=70)),
-        min_size=1, max_size=len(REFS),
+        st.tuples(
+            st.none() | st.integers(min_value=-14, max_value=60), st.none() | st.integers(min_value=0, max_value=70)
+        ),
+        min_size=1,
+        max_size=len(REFS),
     ),
 )
 # A step either records/corrects one status or runs settlement at a moment (days after FIRST).
@@ -61,7 +68,8 @@ steps = st.lists(
         st.tuples(st.just("status"), st.integers(0, len(REFS) - 1), st.sampled_from(WEEKS), st.sampled_from(OUTCOMES)),
         st.tuples(st.just("settle"), st.integers(min_value=0, max_value=7 * (PERIOD_WEEKS + 4))),
     ),
-    min_size=1, max_size=30,
+    min_size=1,
+    max_size=30,
 )
 
 
@@ -107,30 +115,55 @@ def reference_dues(spec: Spec, candidates: list, statuses: dict, through: date, 
 
 def snapshot(contract) -> dict:
     return {
-        d.number: (d.kind, d.week, d.subtotal, d.vat, d.total, tuple(d.lines.order_by("pk").values_list("candidate__ref", "week", "amount")))
+        d.number: (
+            d.kind,
+            d.week,
+            d.subtotal,
+            d.vat,
+            d.total,
+            tuple(d.lines.order_by("pk").values_list("candidate__ref", "week", "amount")),
+        )
         for d in Document.objects.filter(contract=contract)
     }
 
 
-@settings(max_examples=60, deadline=None,  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(spec=specs, plan=steps)
 def test_settlement_matches_the_reference_and_keeps_its_invariants(spec: Spec, plan: list) -> None:
     with transaction.atomic():
         last = FIRST + timedelta(weeks=PERIOD_WEEKS - 1)
         contract = ContractFactory(
-            first_week=FIRST, last_week=last, candidate_window_weeks=spec.window,
-            max_paid_weeks_per_candidate=spec.max_paid, cap_amount=spec.cap, vat_rate=spec.vat,
+            first_week=FIRST,
+            last_week=last,
+            candidate_window_weeks=spec.window,
+            max_paid_weeks_per_candidate=spec.max_paid,
+            cap_amount=spec.cap,
+            vat_rate=spec.vat,
         )
         for offset, full, partial, edu in spec.rates:
-            RateCardVersionFactory(contract=contract, effective_from=FIRST + timedelta(weeks=offset),
-                                   price_full=full, price_partial=partial, price_education=edu)
+            RateCardVersionFactory(
+                contract=contract,
+                effective_from=FIRST + timedelta(weeks=offset),
+                price_full=full,
+                price_partial=partial,
+                price_education=edu,
+            )
         people, attributes = [], {}
         for index, (enrol, withdraw) in enumerate(spec.candidates):
             enrolled = FIRST + timedelta(days=enrol) if enrol is not None else None
             withdrawn = (enrolled or FIRST) + timedelta(days=withdraw) if withdraw is not None else None
             referred = min(d for d in (enrolled, withdrawn, FIRST - timedelta(days=14)) if d is not None)
-            people.append(CandidateFactory(contract=contract, ref=REFS[index], referred_on=referred,
-                                           enrolled_on=enrolled, withdrawn_on=withdrawn))
+            people.append(
+                CandidateFactory(
+                    contract=contract,
+                    ref=REFS[index],
+                    referred_on=referred,
+                    enrolled_on=enrolled,
+                    withdrawn_on=withdrawn,
+                )
+            )
             attributes[REFS[index]] = (enrolled, withdrawn)
         statuses: dict = {}
         issued: dict = {}
@@ -140,7 +173,9 @@ def test_settlement_matches_the_reference_and_keeps_its_invariants(spec: Spec, p
                 if index >= len(people) or contract.is_locked:
                     continue  # B10: after the last week is settled, statuses are locked
                 WeeklyStatus.objects.update_or_create(
-                    candidate=people[index], week=week, defaults={"outcome": outcome, "recorded_at": at("2020-12-01T00:00")}
+                    candidate=people[index],
+                    week=week,
+                    defaults={"outcome": outcome, "recorded_at": at("2020-12-01T00:00")},
                 )
                 statuses[(people[index].ref, week)] = outcome
                 continue

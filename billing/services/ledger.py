@@ -37,8 +37,13 @@ def journal_entry_post(
             code="unbalanced",
         )
     entry = JournalEntry.objects.create(
-        contract=contract, kind=kind, posted_on=posted_on, memo=memo,
-        document=document, payment=payment, disbursement=disbursement,
+        contract=contract,
+        kind=kind,
+        posted_on=posted_on,
+        memo=memo,
+        document=document,
+        payment=payment,
+        disbursement=disbursement,
     )
     Posting.objects.bulk_create(
         [Posting(entry=entry, account=account, debit=debit, credit=credit) for account, debit, credit in lines]
@@ -81,8 +86,9 @@ def payment_record(
     # Lock the document row so two payments recorded at once cannot together exceed the total.
     document = Document.objects.select_for_update().select_related("contract").get(pk=document.pk)
     if document.kind != Document.Kind.INVOICE:
-        raise ValidationError(f"{document.number} is a credit note; payments are recorded against invoices.",
-                              code="not_invoice")
+        raise ValidationError(
+            f"{document.number} is a credit note; payments are recorded against invoices.", code="not_invoice"
+        )
     if amount <= 0:
         raise ValidationError("A payment amount must be positive.", code="amount")
     outstanding = document.total - document_amount_paid(document=document)
@@ -91,8 +97,13 @@ def payment_record(
             f"The payment of {amount} exceeds what is outstanding on {document.number} ({outstanding}).",
             code="overpayment",
         )
-    payment = Payment(document=document, amount=amount, paid_on=paid_on, note=note,
-                      recorded_by=user if getattr(user, "pk", None) else None)
+    payment = Payment(
+        document=document,
+        amount=amount,
+        paid_on=paid_on,
+        note=note,
+        recorded_by=user if getattr(user, "pk", None) else None,
+    )
     payment.full_clean()
     payment.save()
     journal_entry_post(
@@ -120,7 +131,11 @@ def disbursement_record(
     if investor.contract_id != contract.pk:
         raise ValidationError(f"{investor.organisation} is not an investor in {contract.code}.", code="investor")
     disbursement = CapitalDisbursement(
-        contract=contract, investor=investor, amount=amount, disbursed_on=disbursed_on, note=note,
+        contract=contract,
+        investor=investor,
+        amount=amount,
+        disbursed_on=disbursed_on,
+        note=note,
         recorded_by=user if getattr(user, "pk", None) else None,
     )
     disbursement.full_clean()
@@ -143,7 +158,7 @@ def account_balances(*, contract: Contract) -> dict[str, Decimal]:
         .values("account")
         .annotate(debit=Sum("debit"), credit=Sum("credit"))
     )
-    balances = {account: ZERO for account in Account.values}
+    balances = dict.fromkeys(Account.values, ZERO)
     for row in rows:
         balances[row["account"]] = (row["debit"] or ZERO) - (row["credit"] or ZERO)
     return balances

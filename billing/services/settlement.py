@@ -264,9 +264,7 @@ def _issue_document(*, contract: Contract, settlement: Settlement, draft: Docume
     seq = last_seq + 1
     corrects = None
     if draft.kind == Document.Kind.CREDIT_NOTE:
-        corrects = (
-            Document.objects.filter(contract=contract, kind=Document.Kind.INVOICE).order_by("-seq").first()
-        )
+        corrects = Document.objects.filter(contract=contract, kind=Document.Kind.INVOICE).order_by("-seq").first()
     document = Document.objects.create(
         contract=contract,
         settlement=settlement,

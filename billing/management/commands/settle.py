@@ -20,7 +20,9 @@ def parse_as_of(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise CommandError(f"--as-of '{text}' is not an ISO date-time such as 2021-03-01T03:00 or 2021-03-01.") from None
+        raise CommandError(
+            f"--as-of '{text}' is not an ISO date-time such as 2021-03-01T03:00 or 2021-03-01."
+        ) from None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=weeks.COPENHAGEN)
     return moment
