@@ -182,13 +182,16 @@ if REDIS_URL:
 else:
     _broker_dir = VAR_DIR / "celery" / "broker"
     _results_dir = VAR_DIR / "celery" / "results"
-    for _folder in (_broker_dir, _results_dir):
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _folder in (_broker_dir, _results_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "store_processed": False,
+        # Broadcast/control messages (e.g. `celery inspect`); kombu would otherwise use ./control.
+        "control_folder": str(_control_dir),
     }
     CELERY_RESULT_BACKEND = f"file://{_results_dir}"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
