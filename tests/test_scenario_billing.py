@@ -26,7 +26,7 @@ def test_the_example_scenario_settles_to_hand_computed_invoices(tmp_path):
     # C001 (enrolled 2018-W41): 2018-W45 partial 600, 2018-W46 full 1200; C002: 2019-W02 education 1200.
     documents = json.loads(run("export_invoices", "--contract", "DEMO1"))
     assert [
-        (d["number"], d["week"], d["total"], [(l["candidate"], l["week"], l["amount"]) for l in d["lines"]])
+        (d["number"], d["week"], d["total"], [(line["candidate"], line["week"], line["amount"]) for line in d["lines"]])
         for d in documents
     ] == [
         ("DEMO1-00001", "2018-W45", "600.00", [("C001", "2018-W45", "600.00")]),
