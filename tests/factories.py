@@ -157,3 +157,49 @@ class PlacementFactory(DjangoModelFactory):
     candidate = factory.SubFactory(CandidateFactory)
     job = factory.SubFactory(JobFactory)
     start = date(2020, 2, 3)
+
+
+# --- billing (plain rows for scoping and admin tests; real documents come from the settlement service) ---
+
+
+class SettlementFactory(DjangoModelFactory):
+    class Meta:
+        model = "billing.Settlement"
+
+    contract = factory.SubFactory(ContractFactory)
+    week = weeks.parse_week("2020-W02")
+    settled_at = factory.LazyFunction(lambda: weeks.now_copenhagen())
+    as_of = factory.LazyFunction(lambda: weeks.now_copenhagen())
+
+
+class DocumentFactory(DjangoModelFactory):
+    """An invoice whose subtotal must match its lines: add DocumentLineFactory rows summing to it."""
+
+    class Meta:
+        model = "billing.Document"
+
+    settlement = factory.SubFactory(SettlementFactory)
+    contract = factory.LazyAttribute(lambda o: o.settlement.contract)
+    seq = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda o: f"{o.contract.code}-{o.seq:05d}")
+    kind = "invoice"
+    week = factory.LazyAttribute(lambda o: o.settlement.week)
+    issue_date = date(2020, 1, 20)
+    due_date = date(2020, 2, 19)
+    vat_rate = Decimal("0")
+    subtotal = Decimal("1200.00")
+    vat = Decimal("0.00")
+    total = factory.LazyAttribute(lambda o: o.subtotal + o.vat)
+
+
+class DocumentLineFactory(DjangoModelFactory):
+    class Meta:
+        model = "billing.DocumentLine"
+
+    document = factory.SubFactory(DocumentFactory)
+    candidate = factory.SubFactory(CandidateFactory, contract=factory.SelfAttribute("..document.contract"))
+    week = factory.LazyAttribute(lambda o: o.document.week)
+    outcome = "full"
+    price = Decimal("1200.00")
+    amount = Decimal("1200.00")
+    adjustment = False
