@@ -45,7 +45,7 @@ run: install messages  ## migrate, load the demo into an empty database, start w
 	if [ "$$has_contract" = "False" ]; then \
 	  echo "Empty database: loading the demo programme (logins are saved in $(LOGINS_FILE))"; \
 	  mkdir -p "$(VAR_DIR)"; \
-	  $(MANAGE) load_demo | tee "$(LOGINS_FILE)"; \
+	  DJANGO_LOG_LEVEL="$${DJANGO_LOG_LEVEL:-WARNING}" $(MANAGE) load_demo | tee "$(LOGINS_FILE)"; \
 	fi
 	@echo
 	@echo "  Open http://127.0.0.1:8000/ (Ctrl-C stops web, worker and beat)"
