@@ -52,7 +52,7 @@ def run_python(code: str, *, env: dict[str, str], var_dir: Path) -> subprocess.C
     full_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     full_env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_VAR_DIR": str(var_dir)})
     full_env.update(env)
-    return subprocess.run(  # noqa: S603 - our own interpreter on our own code
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO_ROOT,
         env=full_env,
