@@ -406,7 +406,7 @@ class _Demo:
         return contract
 
     def users(self) -> list[Login]:
-        organisations = {
+        organisations: dict[str, Organisation] = {
             Role.CONSULTANT: self.operator,
             Role.COORDINATOR: self.operator,
             Role.MUNICIPALITY: self.municipality,
@@ -466,7 +466,7 @@ class _Demo:
         return jobs
 
     def candidates(self, contract: Contract) -> list[Candidate]:
-        rng, used = self.rng, set()
+        rng, used = self.rng, set[str]()
         candidates: list[Candidate] = []
         referral_start, referral_days = date(2018, 10, 1), (date(2020, 3, 31) - date(2018, 10, 1)).days
         referred = sorted(referral_start + timedelta(days=rng.randrange(referral_days)) for _ in range(CANDIDATES))

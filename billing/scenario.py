@@ -281,6 +281,10 @@ class _Loader:
         self.organisation_paths: dict[str, str] = {}
         self.updated_organisations: list[Organisation] = []
         self.contract: Contract | None = None
+        self.municipality: Organisation | None = None
+        self.operator: Organisation | None = None
+        self.payee: Organisation | None = None
+        self.investor_entries: list[tuple[dict[str, Any], str, Organisation]] = []
         self.rate_cards: list[RateCardVersion] = []
         self.investors: list[ContractInvestor] = []
         self.employers: dict[str, Employer] = {}
@@ -399,9 +403,10 @@ class _Loader:
             if kind not in ContractInvestor.Kind.values:
                 self.read.problem(f"{path}.kind", f"'{kind}' is not a kind of investor (use investor or funder)")
                 continue
-            organisation = self._party(entry, path, kind, "investor")
-            if organisation is None:
+            party = self._party(entry, path, kind, "investor")
+            if party is None:
                 continue
+            organisation = party
             if organisation.cvr in seen:
                 self.read.problem(
                     f"{path}.cvr", f"{organisation.cvr} is already an investor at {seen[organisation.cvr]}"
@@ -438,26 +443,28 @@ class _Loader:
             else:
                 if Contract.objects.filter(code=code).exists():
                     read.problem("contract.code", f"a contract with the code '{code}' exists already")
-        contract = Contract(
-            code=code,
-            name=read.text(data, "name", path, required=True),
-            first_week=read.week(data, "first_week", path, required=True),
-            last_week=read.week(data, "last_week", path, required=True),
-            candidate_window_weeks=read.integer(data, "candidate_window_weeks", path, default=156, minimum=1),
-            max_paid_weeks_per_candidate=read.integer(
+        # A value that failed to read is None here (its problem is recorded); such a contract is never saved.
+        values: dict[str, Any] = {
+            "code": code,
+            "name": read.text(data, "name", path, required=True),
+            "first_week": read.week(data, "first_week", path, required=True),
+            "last_week": read.week(data, "last_week", path, required=True),
+            "candidate_window_weeks": read.integer(data, "candidate_window_weeks", path, default=156, minimum=1),
+            "max_paid_weeks_per_candidate": read.integer(
                 data, "max_paid_weeks_per_candidate", path, default=None, minimum=1
             ),
-            cap_amount=read.money(data, "cap_amount", path),
-            grace_days=read.integer(data, "grace_days", path, default=7, minimum=0),
-            vat_rate=read.rate(data, "vat_rate", path, default=Decimal("0")),
-            payment_terms_days=read.integer(data, "payment_terms_days", path, default=30, minimum=0),
-            success_target=read.rate(data, "success_target", path, default=Decimal("0.50")),
-            baseline_rate=read.rate(data, "baseline_rate", path, default=Decimal("0.25")),
-            success_min_weeks=read.integer(data, "success_min_weeks", path, default=1, minimum=1),
-            currency=read.text(data, "currency", path, default="DKK").upper(),
-            municipality_reference=read.text(data, "municipality_reference", path),
-            order_reference=read.text(data, "order_reference", path),
-        )
+            "cap_amount": read.money(data, "cap_amount", path),
+            "grace_days": read.integer(data, "grace_days", path, default=7, minimum=0),
+            "vat_rate": read.rate(data, "vat_rate", path, default=Decimal("0")),
+            "payment_terms_days": read.integer(data, "payment_terms_days", path, default=30, minimum=0),
+            "success_target": read.rate(data, "success_target", path, default=Decimal("0.50")),
+            "baseline_rate": read.rate(data, "baseline_rate", path, default=Decimal("0.25")),
+            "success_min_weeks": read.integer(data, "success_min_weeks", path, default=1, minimum=1),
+            "currency": read.text(data, "currency", path, default="DKK").upper(),
+            "municipality_reference": read.text(data, "municipality_reference", path),
+            "order_reference": read.text(data, "order_reference", path),
+        }
+        contract = Contract(**values)
         contract.municipality, contract.operator = self.municipality, self.operator  # type: ignore[assignment]
         contract.payee = self.payee  # type: ignore[assignment]
         try:
@@ -525,13 +532,14 @@ class _Loader:
                 )
                 continue
             seen[effective_from] = path
-            if None not in prices.values():
+            full, partial, education = prices["full"], prices["partial"], prices["education"]
+            if full is not None and partial is not None and education is not None:
                 version = RateCardVersion(
                     contract=self.contract,
                     effective_from=effective_from,
-                    price_full=prices["full"],
-                    price_partial=prices["partial"],
-                    price_education=prices["education"],
+                    price_full=full,
+                    price_partial=partial,
+                    price_education=education,
                 )
                 try:
                     version.full_clean(exclude=["contract"], validate_unique=False, validate_constraints=False)
@@ -633,7 +641,7 @@ class _Loader:
                 continue
             ref = self.read.text(entry, "ref", path, required=True)
             cpr = self.read.text(entry, "cpr", path, required=True)
-            values = {
+            values: dict[str, Any] = {
                 "name": self.read.text(entry, "name", path),
                 "referred_on": self.read.day(entry, "referred_on", path, required=True),
                 "enrolled_on": self.read.day(entry, "enrolled_on", path),
@@ -712,9 +720,9 @@ class _Loader:
 
     def _disbursements(self, root: dict[str, Any]) -> None:
         by_key: dict[str, ContractInvestor] = {}
-        for investor in self.investors:
-            by_key[investor.organisation.cvr] = investor
-            by_key[investor.organisation.name.casefold()] = investor
+        for known in self.investors:
+            by_key[known.organisation.cvr] = known
+            by_key[known.organisation.name.casefold()] = known
         for index, entry in enumerate(self.read.items(root, "disbursements", "disbursements")):
             path = f"disbursements[{index}]"
             entry = self.read.obj(entry, path, "disbursement")
@@ -724,7 +732,7 @@ class _Loader:
             name = self.read.text(entry, "investor", path, required=True)
             amount = self.read.money(entry, "amount", path, required=True)
             note = self.read.text(entry, "note", path)
-            investor = by_key.get(name) or by_key.get(name.casefold())
+            investor: ContractInvestor | None = by_key.get(name) or by_key.get(name.casefold())
             if name and investor is None:
                 self.read.problem(
                     f"{path}.investor",
