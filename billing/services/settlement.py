@@ -203,6 +203,22 @@ def dues_sql(contract: Contract) -> str:
 
 def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
     """B7: every pair (candidate, week <= through) whose due differs from what earlier documents billed."""
+    if connection.vendor == "postgresql":
+        # A hash join of all dues with all billed pairs.
+        compared = """
+            SELECT dues.*, COALESCE(billed.billed_ore, 0) AS billed_ore
+            FROM dues
+            LEFT JOIN billed ON billed.candidate_id = dues.candidate_id AND billed.week = dues.week
+        """
+    else:
+        # SQLite cannot index a CTE and would nest-loop the join; probe the (candidate, week) index instead.
+        compared = f"""
+            SELECT dues.*, COALESCE((
+                SELECT SUM({_ore("l.amount")}) FROM billing_documentline l
+                WHERE l.candidate_id = dues.candidate_id AND l.week = dues.week
+            ), 0) AS billed_ore
+            FROM dues
+        """
     sql = f"""
         WITH dues AS ({dues_sql(contract)}),
         billed AS (
@@ -211,12 +227,11 @@ def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
             JOIN billing_document doc ON doc.id = l.document_id
             WHERE doc.contract_id = %(contract)s
             GROUP BY l.candidate_id, l.week
-        )
-        SELECT dues.candidate_id, dues.ref, dues.week, dues.outcome, dues.rc_id, dues.price_ore,
-               dues.due_ore - COALESCE(billed.billed_ore, 0) AS delta_ore
-        FROM dues
-        LEFT JOIN billed ON billed.candidate_id = dues.candidate_id AND billed.week = dues.week
-        WHERE dues.due_ore <> COALESCE(billed.billed_ore, 0)
+        ),
+        compared AS ({compared})
+        SELECT candidate_id, ref, week, outcome, rc_id, price_ore, due_ore - billed_ore AS delta_ore
+        FROM compared
+        WHERE due_ore <> billed_ore
         UNION ALL
         SELECT billed.candidate_id, c.ref, billed.week, 'none', NULL, 0, -billed.billed_ore
         FROM billed
