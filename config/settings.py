@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_htmx",
     "simple_history",
+    "common",
     "organisations",
     "candidates",
     "placements",
