@@ -47,7 +47,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
             {
                 "label": item.label,
                 "url": url,
-                "active": request.path.startswith(url) and url != "/" or request.path == url,
+                "active": (request.path.startswith(url) and url != "/") or request.path == url,
             }
         )
     return {"nav_items": items}
