@@ -552,6 +552,15 @@ def _existing_statuses(
     return found
 
 
+def _candidates_by_ref(contract: Contract, rows: Sequence[Mapping[str, Any]]) -> dict[str, Candidate]:
+    """The rows' candidates by ref: a targeted lookup for a few rows (a grid cell), one scan for a big file."""
+    refs = {_text(row.get("candidate")) for row in rows} - {""}
+    query = Candidate.objects.filter(contract=contract)
+    if len(refs) <= BATCH_SIZE:
+        query = query.filter(ref__in=refs)
+    return {c.ref: c for c in query}
+
+
 @transaction.atomic
 def weekly_status_import(
     *,
@@ -568,7 +577,7 @@ def weekly_status_import(
     now = now or timezone.now()
     # Lock the contract row: settlement takes the same lock, so "is this week settled?" cannot change under us.
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    candidates = {c.ref: c for c in Candidate.objects.filter(contract=contract)}
+    candidates = _candidates_by_ref(contract, rows)
     existing = _existing_statuses(candidates, rows)
     planned, errors = weekly_status_validate(
         contract=contract, candidates=candidates, existing=existing, rows=rows, now=now
