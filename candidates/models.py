@@ -151,3 +151,95 @@ class WeeklyStatus(models.Model):
     @property
     def week_label(self) -> str:
         return weeks.format_week(self.week)
+
+
+class PersonalDataAccess(models.Model):
+    """An audit line each time someone is shown a candidate's personal data in full (e.g. a revealed CPR)."""
+
+    class Action(models.TextChoices):
+        CPR_REVEAL = "cpr_reveal", _("CPR number revealed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.PROTECT, related_name="personal_data_accesses", verbose_name=_("candidate")
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    at = models.DateTimeField(_("at"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["candidate", "at"], name="pdaccess_candidate_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.candidate_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class WeeklyStatusUpload(models.Model):
+    """An uploaded weekly status file and the progress of its import, so any worker can report to any page."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        READING = "reading", _("Reading the file")
+        CHECKING = "checking", _("Checking the lines")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    FINISHED = (State.DONE, State.FAILED)
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="status_uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    # The file itself, in the database so a worker on another machine can read it; cleared once processed.
+    content = models.BinaryField(_("content"), blank=True, editable=False)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(_("lines"), default=0)
+    rows_done = models.PositiveIntegerField(_("lines processed"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("weekly status upload")
+        verbose_name_plural = _("weekly status uploads")
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="statusupload_state_valid",
+                condition=Q(state__in=["queued", "reading", "checking", "importing", "done", "failed"]),
+            ),
+            models.CheckConstraint(name="statusupload_format_valid", condition=Q(file_format__in=["csv", "xlsx"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED
+
+    @property
+    def percent(self) -> int:
+        """Progress for the bar: reading and checking take the first half, the import the second."""
+        if self.is_finished:
+            return 100
+        share = {self.State.QUEUED: 0, self.State.READING: 10, self.State.CHECKING: 40, self.State.IMPORTING: 60}
+        base = share.get(self.state, 0)
+        if self.state == self.State.IMPORTING and self.rows_total:
+            return min(99, base + (39 * self.rows_done) // self.rows_total)
+        return base
