@@ -15,16 +15,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from candidates import cpr as cpr_tools
-from candidates.models import Candidate, WeeklyStatus
+from candidates.models import Candidate, PersonalDataAccess, WeeklyStatus, WeeklyStatusUpload
 from candidates.selectors import (
     candidates_editable_by,
     candidates_for_user,
+    status_uploads_for_user,
     weekly_statuses_editable_by,
     weekly_statuses_for_user,
 )
 from candidates.services import weekly_status_upsert, weekly_status_validate
 from common import weeks
-from organisations.admin import RoleScopedAdminMixin
+from organisations.admin import AdminOnlyMixin, ReadOnlyAdminMixin, RoleScopedAdminMixin
 from organisations.models import Membership, Role, User
 from organisations.selectors import contracts_for_user, organisation_ids
 
@@ -312,3 +313,48 @@ class WeeklyStatusAdmin(HistoryAuditOnlyMixin, RoleScopedAdminMixin, SimpleHisto
         )
         obj.pk = saved.pk
         obj.recorded_by, obj.recorded_at = saved.recorded_by, saved.recorded_at
+
+
+# --- audit log and uploads: written by the application only --------------------------------------------
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(AdminOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who was shown whose personal data: the data controller's audit log, for admins only, never edited."""
+
+    list_display = ("at", "user", "action", "candidate", "ip")
+    list_filter = ("action", ("candidate__contract", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "candidate__ref", "candidate__contract__code")
+    list_select_related = ("user", "candidate", "candidate__contract")
+    date_hierarchy = "at"
+
+
+@admin.register(WeeklyStatusUpload)
+class WeeklyStatusUploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Uploaded status files and their import progress, for the operator's staff; the file itself is not shown."""
+
+    view_roles = OPERATOR_ROLES
+    list_display = (
+        "file_name",
+        "contract",
+        "file_format",
+        "state",
+        "rows_total",
+        "created",
+        "updated",
+        "unchanged",
+        "uploaded_by",
+        "uploaded_at",
+        "finished_at",
+    )
+    list_filter = ("state", "file_format", ("contract", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("file_name", "contract__code", "uploaded_by__username")
+    list_select_related = ("contract", "uploaded_by")
+    date_hierarchy = "uploaded_at"
+    exclude = ("content",)
+
+    def visible_to(self, user: Any) -> QuerySet[Any]:
+        return status_uploads_for_user(user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return [name for name in super().get_readonly_fields(request, obj) if name != "content"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from candidates.models import Candidate, WeeklyStatus
+from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from organisations.models import Role
 from organisations.selectors import contracts_for_user, is_admin, memberships_of
 
@@ -51,3 +51,18 @@ def weekly_statuses_editable_by(user: object) -> QuerySet[WeeklyStatus]:
     if is_admin(user):
         return queryset.all()
     return queryset.filter(candidate__in=candidates_editable_by(user).values("pk"))
+
+
+def status_uploads_for_user(user: object) -> QuerySet[WeeklyStatusUpload]:
+    """Status uploads: a coordinator sees all of the operator's contracts, a consultant their own; admins all.
+
+    The uploaded file itself (`content`) is deferred: lists never need it.
+    """
+    queryset = WeeklyStatusUpload.objects.select_related("contract", "uploaded_by").defer("content")
+    if is_admin(user):
+        return queryset.all()
+    if not memberships_of(user):
+        return queryset.none()
+    condition = Q(contract__in=contracts_for_user(user, roles=[Role.COORDINATOR]))
+    condition |= Q(contract__in=contracts_for_user(user, roles=[Role.CONSULTANT]), uploaded_by=user)
+    return queryset.filter(condition)

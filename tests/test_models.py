@@ -21,7 +21,7 @@ from billing.models import (
     Settlement,
 )
 from billing.services.ledger import disbursement_record, document_post, payment_record
-from candidates.models import Candidate, WeeklyStatus
+from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from common import weeks
 from organisations.models import Contract, Membership, Organisation
 from placements.models import Employer, Job, Placement
@@ -133,6 +133,17 @@ def _entry(b: dict[str, Any], **fields: Any) -> JournalEntry:
     return JournalEntry.objects.create(**{**values, **fields})
 
 
+def _upload(b: dict[str, Any], **fields: Any) -> WeeklyStatusUpload:
+    values = {
+        "contract": b["contract"],
+        "uploaded_by": b["user"],
+        "file_name": "uge.csv",
+        "file_format": "csv",
+        "uploaded_at": weeks.now_copenhagen(),
+    }
+    return WeeklyStatusUpload.objects.create(**{**values, **fields})
+
+
 # (kind, constraint name, action that violates exactly it). For unique constraints Django names itself
 # (a field's unique=True, a one-to-one) the name is None.
 CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
@@ -168,6 +179,8 @@ CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
     ("check", "weeklystatus_outcome_valid", lambda b: _status(b, outcome="half")),
     ("check", "weeklystatus_hours_range", lambda b: _status(b, hours=Decimal("168.01"))),
     ("check", "weeklystatus_hours_range", lambda b: _status(b, hours=Decimal("-1"))),
+    ("check", "statusupload_state_valid", lambda b: _upload(b, state="lost")),
+    ("check", "statusupload_format_valid", lambda b: _upload(b, file_format="ods")),
     # placements
     ("unique", "employer_unique_cvr_per_operator", lambda b: Employer.objects.create(operator=b["contract"].operator, name="Y", cvr="40000001")),
     ("check", "employer_cvr_8_digits", lambda b: Employer.objects.create(operator=b["contract"].operator, name="Y", cvr="0400001")),

@@ -16,6 +16,8 @@ from django.test import override_settings
 from billing import selectors as billing_selectors
 from billing.services.ledger import disbursement_record, document_post, payment_record
 from candidates import selectors as candidate_selectors
+from candidates.models import WeeklyStatusUpload
+from common import weeks
 from organisations.models import Role
 from organisations.selectors import contracts_for_user
 from placements import selectors as placement_selectors
@@ -130,6 +132,16 @@ def build_world() -> World:
         contract=contract_2, investor=investment_2, amount=Decimal("70000.00"), disbursed_on=date(2020, 1, 2)
     )
     o["disbursement_entry2"] = o["disbursement2"].journal_entry
+    for n, (contract, uploader) in enumerate(
+        [(contract_1, consultant_a), (contract_1, consultant_a2), (contract_2, consultant_b)], start=1
+    ):
+        o[f"upload{n}"] = WeeklyStatusUpload.objects.create(
+            contract=contract,
+            uploaded_by=uploader,
+            file_name=f"uge{n}.csv",
+            file_format="csv",
+            uploaded_at=weeks.now_copenhagen(),
+        )
     for entry_label in [label for label in o if "entry" in label]:
         for posting in o[entry_label].postings.all():
             o[f"{entry_label}.{posting.account}"] = posting
@@ -184,6 +196,10 @@ MATRIX: dict[str, dict[str, str]] = {
     "weekly_statuses_editable_by": {
         "consultant_a": "ws1", "consultant_a2": "ws2", "coordinator_a": "ws1 ws2 ws3", "consultant_b": "ws4",
         "admin": "ws1 ws2 ws3 ws4",
+    },
+    "status_uploads_for_user": {
+        "consultant_a": "upload1", "consultant_a2": "upload2", "coordinator_a": "upload1 upload2",
+        "consultant_b": "upload3", "admin": "upload1 upload2 upload3",
     },
     "employers_for_user": {
         "consultant_a": "employer_a", "consultant_a2": "employer_a", "coordinator_a": "employer_a",
