@@ -373,3 +373,39 @@ def test_audit_log_is_for_admins_and_uploads_hide_the_file(
     assert coordinator_client.get(admin_url(WeeklyStatusUpload, "change", upload.pk)).status_code == 200
     page = superuser_client.get(admin_url(WeeklyStatusUpload, "change", upload.pk)).content.decode()
     assert "uge5.csv" in page and "secret file" not in page
+
+
+def test_coordinator_saves_a_change_to_own_candidate(coordinator_client: Client, data: dict[str, Any]) -> None:
+    mine = data["mine"]
+    response = coordinator_client.post(
+        admin_url(Candidate, "change", mine.pk),
+        {
+            "contract": mine.contract_id, "ref": "A1", "name": "Nyt Navn", "cpr_number": "",
+            "referred_on": "2020-01-01", "enrolled_on": "2020-01-06", "consultant": mine.consultant_id,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.name == "Nyt Navn"
+    assert mine.cpr == "0101801234"  # an empty CPR field keeps the stored number
+    assert mine.history.first().history_user.username == "coordinator_a"
+
+
+def test_consultant_cannot_record_status_for_a_colleagues_candidate(data: dict[str, Any]) -> None:
+    consultant = data["consultant"]
+    consultant.is_staff = True
+    consultant.save()
+    colleague_case = CandidateFactory(contract=data["contract"], ref="A2")
+    client = Client()
+    client.force_login(consultant)
+    week = weeks.parse_week("2020-W06").isoformat()
+    refused = client.post(
+        admin_url(WeeklyStatus, "add"), {"candidate": colleague_case.pk, "week": week, "outcome": "full"}
+    )
+    assert refused.status_code == 200 and "candidate" in refused.context["adminform"].form.errors
+    assert not WeeklyStatus.objects.filter(candidate=colleague_case).exists()
+    accepted = client.post(
+        admin_url(WeeklyStatus, "add"), {"candidate": data["mine"].pk, "week": week, "outcome": "full"}
+    )
+    assert accepted.status_code == 302
+    assert WeeklyStatus.objects.get(candidate=data["mine"], week=week).recorded_by == consultant
