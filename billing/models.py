@@ -13,6 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from candidates.models import Candidate, Outcome
@@ -20,7 +22,7 @@ from common import weeks
 from common.validators import validate_monday
 from organisations.models import Contract, ContractInvestor, RateCardVersion
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class ImmutableRecordError(Exception):
@@ -108,8 +110,12 @@ class Document(AppendOnlyModel):
             models.UniqueConstraint(fields=["contract", "seq"], name="document_unique_contract_seq"),
             models.CheckConstraint(name="document_kind_valid", condition=Q(kind__in=["invoice", "credit_note"])),
             models.CheckConstraint(name="document_seq_positive", condition=Q(seq__gte=1)),
+            # Compared in øre: SQLite stores decimals as floating point, where 0.1 + 0.2 != 0.3.
             models.CheckConstraint(
-                name="document_total_is_subtotal_plus_vat", condition=Q(total=models.F("subtotal") + models.F("vat"))
+                name="document_total_is_subtotal_plus_vat",
+                condition=Exact(
+                    Round(models.F("total") * 100), Round((models.F("subtotal") + models.F("vat")) * 100)
+                ),
             ),
             models.CheckConstraint(
                 name="document_kind_matches_sign",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date
 from decimal import Decimal
 
@@ -14,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from common import weeks
 from common.validators import validate_cvr, validate_ean, validate_monday
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-RATE = {
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+RATE: dict[str, Any] = {
     "max_digits": 5,
     "decimal_places": 4,
     "validators": [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],

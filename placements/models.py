@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -12,7 +14,7 @@ from candidates.models import Candidate
 from common.validators import validate_cvr
 from organisations.models import Organisation
 
-HOURS = {
+HOURS: dict[str, Any] = {
     "max_digits": 5,
     "decimal_places": 2,
     "validators": [MinValueValidator(0), MaxValueValidator(168)],
