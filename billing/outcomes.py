@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -32,7 +33,7 @@ def succeeded_candidate_ids(*, contract: Contract, through: date | None = None) 
         SELECT candidate_id FROM s WHERE billable = 1
         GROUP BY candidate_id HAVING COUNT(*) >= %(min_weeks)s
     """
-    params = {
+    params: dict[str, Any] = {
         "contract": contract.pk,
         "first": date_param(contract.first_week),
         "last": date_param(contract.last_week),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.db.models import Sum
 
 from billing.models import Account, CapitalDisbursement, Document, JournalEntry, Payment, Posting
 from common.money import ZERO
-from organisations.models import Contract, ContractInvestor
+from organisations.models import Contract, ContractInvestor, User
 
 
 def journal_entry_post(
@@ -20,7 +21,7 @@ def journal_entry_post(
     kind: str,
     posted_on: date,
     memo: str,
-    lines: list[tuple[str, Decimal, Decimal]],
+    lines: Sequence[tuple[str, Decimal, Decimal]],
     document: Document | None = None,
     payment: Payment | None = None,
     disbursement: CapitalDisbursement | None = None,
@@ -102,7 +103,7 @@ def payment_record(
         amount=amount,
         paid_on=paid_on,
         note=note,
-        recorded_by=user if getattr(user, "pk", None) else None,
+        recorded_by=user if isinstance(user, User) else None,
     )
     payment.full_clean()
     payment.save()
@@ -136,7 +137,7 @@ def disbursement_record(
         amount=amount,
         disbursed_on=disbursed_on,
         note=note,
-        recorded_by=user if getattr(user, "pk", None) else None,
+        recorded_by=user if isinstance(user, User) else None,
     )
     disbursement.full_clean()
     disbursement.save()

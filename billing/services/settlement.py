@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -121,7 +122,7 @@ def _ore(col: str) -> str:
     return f"CAST(ROUND({col} * 100) AS BIGINT)"
 
 
-def date_param(day: date) -> object:
+def date_param(day: date) -> date | str:
     # SQLite stores dates as ISO text; PostgreSQL gets real dates.
     return day if connection.vendor == "postgresql" else day.isoformat()
 
@@ -241,7 +242,7 @@ def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
             WHERE ws.candidate_id = billed.candidate_id AND ws.week = billed.week
         )
     """
-    params = {
+    params: dict[str, Any] = {
         "contract": contract.pk,
         "first": date_param(contract.first_week),
         "last": date_param(contract.last_week),
