@@ -37,8 +37,12 @@ class Candidate(models.Model):
     withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=500, blank=True)
     consent_on = models.DateField(_("consent given on"), null=True, blank=True)
     consultant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="caseload", verbose_name=_("consultant"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="caseload",
+        verbose_name=_("consultant"),
     )
     notes = models.TextField(_("notes"), blank=True)
     pseudonymised_at = models.DateTimeField(_("pseudonymised"), null=True, blank=True, editable=False)
@@ -118,13 +122,21 @@ class WeeklyStatus(models.Model):
     week = models.DateField(_("week"), validators=[validate_monday])
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     hours = models.DecimalField(
-        _("hours"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("hours"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(168)],
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("recorded by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"))
 

@@ -42,4 +42,6 @@ def validate_ean_check_digit(value: str) -> None:
 
 def validate_monday(value: date) -> None:
     if value is not None and value.weekday() != 0:
-        raise ValidationError(_("A week is stored as its Monday; %(day)s is not a Monday."), params={"day": value}, code="week")
+        raise ValidationError(
+            _("A week is stored as its Monday; %(day)s is not a Monday."), params={"day": value}, code="week"
+        )

@@ -43,7 +43,10 @@ class Organisation(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     cvr = models.CharField(_("CVR number"), max_length=8, unique=True, validators=[validate_cvr])
     ean = models.CharField(
-        _("EAN (GLN) number"), max_length=13, blank=True, validators=[validate_ean],
+        _("EAN (GLN) number"),
+        max_length=13,
+        blank=True,
+        validators=[validate_ean],
         help_text=_("Where the organisation receives electronic invoices."),
     )
     street_name = models.CharField(_("street"), max_length=200, blank=True)
@@ -65,7 +68,9 @@ class Organisation(models.Model):
                 condition=Q(kind__in=["municipality", "operator", "investor", "funder"]),
             ),
             models.CheckConstraint(name="organisation_cvr_8_digits", condition=Q(cvr__regex=r"^[1-9][0-9]{7}$")),
-            models.CheckConstraint(name="organisation_ean_13_digits", condition=Q(ean="") | Q(ean__regex=r"^[0-9]{13}$")),
+            models.CheckConstraint(
+                name="organisation_ean_13_digits", condition=Q(ean="") | Q(ean__regex=r"^[0-9]{13}$")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,8 +123,10 @@ class Membership(models.Model):
             allowed = ROLE_ORGANISATION_KINDS.get(self.role, set())
             if self.organisation.kind not in allowed:
                 raise ValidationError(
-                    {"role": _("The role %(role)s does not fit a %(kind)s organisation.")
-                     % {"role": self.get_role_display(), "kind": self.organisation.get_kind_display()}},
+                    {
+                        "role": _("The role %(role)s does not fit a %(kind)s organisation.")
+                        % {"role": self.get_role_display(), "kind": self.organisation.get_kind_display()}
+                    },
                     code="role_kind",
                 )
 
@@ -136,22 +143,25 @@ class Contract(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=200)
     municipality = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="contracts_as_municipality",
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contracts_as_municipality",
         verbose_name=_("municipality"),
     )
     operator = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="contracts_as_operator", verbose_name=_("operator")
     )
     payee = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="contracts_as_payee", verbose_name=_("payee"),
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contracts_as_payee",
+        verbose_name=_("payee"),
         help_text=_("The party that issues the invoices and receives the outcome payments."),
     )
     first_week = models.DateField(_("first week"), validators=[validate_monday])
     last_week = models.DateField(_("last week"), validators=[validate_monday])
     candidate_window_weeks = models.PositiveIntegerField(_("candidate window (weeks)"), default=156)
-    max_paid_weeks_per_candidate = models.PositiveIntegerField(
-        _("max paid weeks per candidate"), null=True, blank=True
-    )
+    max_paid_weeks_per_candidate = models.PositiveIntegerField(_("max paid weeks per candidate"), null=True, blank=True)
     cap_amount = models.DecimalField(_("cap amount (excl. VAT)"), null=True, blank=True, **MONEY)
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=7)
     vat_rate = models.DecimalField(_("VAT rate"), default=Decimal("0"), **RATE)
@@ -161,7 +171,9 @@ class Contract(models.Model):
     success_min_weeks = models.PositiveIntegerField(_("weeks for success"), default=1)
     currency = models.CharField(_("currency"), max_length=3, default="DKK")
     municipality_reference = models.CharField(
-        _("municipal approver (personreference)"), max_length=100, blank=True,
+        _("municipal approver (personreference)"),
+        max_length=100,
+        blank=True,
         help_text=_("The person at the municipality who approves the invoices (OIOUBL)."),
     )
     order_reference = models.CharField(_("order/requisition number"), max_length=100, blank=True)
@@ -273,4 +285,3 @@ class ContractInvestor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.get_kind_display()}) in {self.contract.code}"
-

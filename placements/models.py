@@ -41,7 +41,9 @@ class Employer(models.Model):
             models.UniqueConstraint(
                 fields=["operator", "cvr"], condition=~Q(cvr=""), name="employer_unique_cvr_per_operator"
             ),
-            models.CheckConstraint(name="employer_cvr_8_digits", condition=Q(cvr="") | Q(cvr__regex=r"^[1-9][0-9]{7}$")),
+            models.CheckConstraint(
+                name="employer_cvr_8_digits", condition=Q(cvr="") | Q(cvr__regex=r"^[1-9][0-9]{7}$")
+            ),
         ]
 
     def __str__(self) -> str:

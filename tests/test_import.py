@@ -277,7 +277,7 @@ def test_commands_through_manage_py(tmp_path: Path) -> None:
     env |= {"DJANGO_VAR_DIR": str(tmp_path / "var"), "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=REPO,
             env=env,
