@@ -180,6 +180,10 @@ class Contract(models.Model):
     # Watermark kept by the settlement engine in the same transaction as each Settlement: the newest
     # settled week. Lets status edits know whether they correct a settled week without a join.
     settled_through = models.DateField(_("settled through week"), null=True, blank=True, editable=False)
+    # The earliest settled week whose due may have changed since the last settlement (a status, an
+    # enrolment or withdrawal date, a rate card version or a cap changed). Kept by database triggers
+    # (migration 0003), so no write path can forget it; the engine recomputes from here and clears it.
+    recompute_from = models.DateField(_("recompute from week"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
