@@ -19,6 +19,7 @@ from billing.models import Document, DocumentLine, JournalEntry, Posting
 from billing.services.settlement import settle_contract
 from candidates.models import WeeklyStatus
 from common import weeks
+from organisations.models import RateCardVersion
 from tests.billing_helpers import at
 from tests.factories import CandidateFactory, ContractFactory, RateCardVersionFactory
 
@@ -62,11 +63,18 @@ specs = st.builds(
         max_size=len(REFS),
     ),
 )
-# A step either records/corrects one status or runs settlement at a moment (days after FIRST).
+# A step records/corrects one status, changes a candidate's enrolment or withdrawal date, adds or
+# reprices a rate card version, or runs settlement at a moment (days after FIRST).
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("status"), st.integers(0, len(REFS) - 1), st.sampled_from(WEEKS), st.sampled_from(OUTCOMES)),
         st.tuples(st.just("settle"), st.integers(min_value=0, max_value=7 * (PERIOD_WEEKS + 4))),
+        st.tuples(
+            st.sampled_from(["enrol", "withdraw"]),
+            st.integers(0, len(REFS) - 1),
+            st.none() | st.integers(min_value=-14, max_value=70),
+        ),
+        st.tuples(st.just("rate"), st.integers(min_value=-1, max_value=8), money),
     ),
     min_size=1,
     max_size=30,
@@ -168,6 +176,33 @@ def test_settlement_matches_the_reference_and_keeps_its_invariants(spec: Spec, p
         statuses: dict = {}
         issued: dict = {}
         for step in plan:
+            if step[0] in ("enrol", "withdraw", "rate") and contract.is_locked:
+                continue
+            if step[0] in ("enrol", "withdraw"):
+                _, index, offset = step
+                if index >= len(people):
+                    continue
+                person = people[index]
+                day = FIRST + timedelta(days=offset) if offset is not None else None
+                if step[0] == "enrol":
+                    person.enrolled_on = day
+                else:
+                    person.withdrawn_on = day
+                if day is not None and day < person.referred_on:
+                    person.referred_on = day
+                person.save(update_fields=["enrolled_on", "withdrawn_on", "referred_on"])
+                attributes[person.ref] = (person.enrolled_on, person.withdrawn_on)
+                continue
+            if step[0] == "rate":
+                _, offset, price = step
+                half = (price / 2).quantize(Decimal("0.01"))
+                RateCardVersion.objects.update_or_create(
+                    contract=contract,
+                    effective_from=FIRST + timedelta(weeks=offset),
+                    defaults={"price_full": price, "price_partial": half, "price_education": price},
+                )
+                spec.rates = [r for r in spec.rates if r[0] != offset] + [(offset, price, half, price)]
+                continue
             if step[0] == "status":
                 _, index, week, outcome = step
                 if index >= len(people) or contract.is_locked:

@@ -127,22 +127,12 @@ def date_param(day: date) -> date | str:
     return day if connection.vendor == "postgresql" else day.isoformat()
 
 
-def statuses_cte(contract: Contract) -> str:
-    """CTEs `rc` (rate card versions with their end) and `s`: every status of the contract up to
-    %(through)s with its price in øre and whether it is billable under B1."""
+def _status_rows(contract: Contract, *, name: str, weeks_where: str) -> str:
+    """A CTE of the contract's statuses in a week range, with price in øre and whether billable (B1)."""
     d = _sql_dialect()
     enrolled_week = d["monday"]("c.enrolled_on")
     window_end = d["plus_days"](enrolled_week, 7 * contract.candidate_window_weeks)
-    return f"""rc AS (
-            SELECT id, effective_from,
-                   LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_to,
-                   {_ore("price_full")} AS full_ore,
-                   {_ore("price_partial")} AS partial_ore,
-                   {_ore("price_education")} AS education_ore
-            FROM organisations_ratecardversion
-            WHERE contract_id = %(contract)s
-        ),
-        s AS (
+    return f"""{name} AS (
             SELECT ws.candidate_id, c.ref, ws.week, ws.outcome, rc.id AS rc_id,
                    CASE ws.outcome WHEN 'full' THEN rc.full_ore WHEN 'partial' THEN rc.partial_ore
                         WHEN 'education' THEN rc.education_ore ELSE 0 END AS price_ore,
@@ -158,23 +148,50 @@ def statuses_cte(contract: Contract) -> str:
             JOIN candidates_candidate c ON c.id = ws.candidate_id
             LEFT JOIN rc ON ws.week >= rc.effective_from
                         AND (rc.effective_to IS NULL OR ws.week < rc.effective_to)
-            WHERE c.contract_id = %(contract)s AND ws.week <= %(through)s
+            WHERE c.contract_id = %(contract)s AND {weeks_where}
         )"""
 
 
-def dues_sql(contract: Contract) -> str:
-    """The SQL that yields, per (candidate, week) up to a week, the due amount in øre and what explains it.
+def statuses_cte(contract: Contract, *, from_start: bool = False) -> str:
+    """CTEs `rc` (rate card versions with their end) and `s`: the contract's statuses up to %(through)s
+    (and, with `from_start`, from %(start)s), each with its price in øre and whether billable under B1."""
+    where = "ws.week <= %(through)s" + (" AND ws.week >= %(start)s" if from_start else "")
+    return f"""rc AS (
+            SELECT id, effective_from,
+                   LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_to,
+                   {_ore("price_full")} AS full_ore,
+                   {_ore("price_partial")} AS partial_ore,
+                   {_ore("price_education")} AS education_ore
+            FROM organisations_ratecardversion
+            WHERE contract_id = %(contract)s
+        ),
+        {_status_rows(contract, name="s", weeks_where=where)}"""
 
-    Parameters (named): contract, first, last, through. Columns: candidate_id, ref, week, outcome,
-    rc_id, price_ore, due_ore.
+
+def dues_sql(contract: Contract) -> str:
+    """The SQL that yields, per (candidate, week) from %(start)s to %(through)s, the due amount in øre and
+    what explains it.
+
+    Weeks before `start` are not recomputed: their statuses only count towards the candidate cap (B3,
+    `prefix`), and what they are due towards the contract cap (B4) is %(cap_prefix)s, the øre billed for
+    them (billed equals due there: nothing before `start` changed since the last settlement).
+    Parameters (named): contract, first, last, start, through, cap_prefix. Columns: candidate_id, ref,
+    week, outcome, rc_id, price_ore, due_ore.
     """
     d = _sql_dialect()
     n = contract.max_paid_weeks_per_candidate
+    extra_ctes = ""
+    source = "s"
     if n:
-        # B3: only the candidate's first N billable weeks (ascending) are paid.
+        # B3: only the candidate's first N billable weeks (ascending) are paid; `prefix` counts the
+        # billable weeks before `start`.
+        extra_ctes = f""",
+        {_status_rows(contract, name="before", weeks_where="ws.week < %(start)s")},
+        prefix AS (SELECT candidate_id, SUM(billable) AS n FROM before GROUP BY candidate_id)"""
+        source = "s LEFT JOIN prefix ON prefix.candidate_id = s.candidate_id"
         paid = (
-            "CASE WHEN billable = 1 AND SUM(billable) OVER (PARTITION BY candidate_id ORDER BY week "
-            f"ROWS UNBOUNDED PRECEDING) <= {int(n)} THEN price_ore ELSE 0 END"
+            "CASE WHEN billable = 1 AND COALESCE(prefix.n, 0) + SUM(billable) OVER (PARTITION BY s.candidate_id "
+            f"ORDER BY week ROWS UNBOUNDED PRECEDING) <= {int(n)} THEN price_ore ELSE 0 END"
         )
     else:
         paid = "CASE WHEN billable = 1 THEN price_ore ELSE 0 END"
@@ -182,7 +199,9 @@ def dues_sql(contract: Contract) -> str:
         cap = int((contract.cap_amount * 100).to_integral_value())
         # B4: running sum over all paid candidate-weeks ordered by (week, ref); the crossing week gets
         # the remainder, later ones nothing.
-        running = f"SUM(paid_ore) OVER (ORDER BY week, {d['collate']('ref')} ROWS UNBOUNDED PRECEDING)"
+        running = (
+            f"(%(cap_prefix)s + SUM(paid_ore) OVER (ORDER BY week, {d['collate']('ref')} ROWS UNBOUNDED PRECEDING))"
+        )
         due = (
             f"CASE WHEN {running} <= {cap} THEN paid_ore "
             f"WHEN {running} - paid_ore >= {cap} THEN 0 "
@@ -191,19 +210,49 @@ def dues_sql(contract: Contract) -> str:
     else:
         due = "paid_ore"
     return f"""
-        WITH {statuses_cte(contract)},
+        WITH {statuses_cte(contract, from_start=True)}{extra_ctes},
         p AS (
-            SELECT candidate_id, ref, week, outcome, rc_id, COALESCE(price_ore, 0) AS price_ore,
+            SELECT s.candidate_id, ref, week, outcome, rc_id, COALESCE(price_ore, 0) AS price_ore,
                    COALESCE({paid}, 0) AS paid_ore
-            FROM s
+            FROM {source}
         )
         SELECT candidate_id, ref, week, outcome, rc_id, price_ore, {due} AS due_ore
         FROM p
     """
 
 
-def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
-    """B7: every pair (candidate, week <= through) whose due differs from what earlier documents billed."""
+def recompute_start(contract: Contract, week: date) -> date:
+    """Where settling `week` must recompute dues from: the earliest settled week whose inputs changed
+    since the last settlement (Contract.recompute_from, kept by database triggers), else `week` itself."""
+    if contract.recompute_from is not None and contract.recompute_from < week:
+        return contract.recompute_from
+    return week
+
+
+def _billed_before_ore(contract: Contract, start: date) -> int:
+    """Øre billed for weeks before `start`; equal to what they are due, since nothing there changed."""
+    if contract.settled_through is None or start > contract.settled_through:
+        # Every line lies before `start`: the documents' subtotals add up to exactly that.
+        source, where = "billing_document doc", "doc.contract_id = %(contract)s"
+        amount = "doc.subtotal"
+    else:
+        source = "billing_documentline l JOIN billing_document doc ON doc.id = l.document_id"
+        where, amount = "doc.contract_id = %(contract)s AND l.week < %(start)s", "l.amount"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM({_ore(amount)}), 0) FROM {source} WHERE {where}",
+            {"contract": contract.pk, "start": date_param(start)},
+        )
+        return int(cursor.fetchone()[0])
+
+
+def line_drafts(*, contract: Contract, through: date, start: date | None = None) -> list[LineDraft]:
+    """B7: every pair (candidate, week <= through) whose due differs from what earlier documents billed.
+
+    Only weeks from `start` are compared (default: the contract's first week, a full recomputation);
+    the engine passes recompute_start(), which is exact as long as billed equals due before it.
+    """
+    start = min(start or contract.first_week, through)
     if connection.vendor == "postgresql":
         # A hash join of all dues with all billed pairs.
         compared = """
@@ -226,7 +275,7 @@ def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
             SELECT l.candidate_id, l.week, SUM({_ore("l.amount")}) AS billed_ore
             FROM billing_documentline l
             JOIN billing_document doc ON doc.id = l.document_id
-            WHERE doc.contract_id = %(contract)s
+            WHERE doc.contract_id = %(contract)s AND l.week >= %(start)s
             GROUP BY l.candidate_id, l.week
         ),
         compared AS ({compared})
@@ -247,6 +296,8 @@ def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
         "first": date_param(contract.first_week),
         "last": date_param(contract.last_week),
         "through": date_param(through),
+        "start": date_param(start),
+        "cap_prefix": _billed_before_ore(contract, start) if contract.cap_amount is not None else 0,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -268,7 +319,8 @@ def line_drafts(*, contract: Contract, through: date) -> list[LineDraft]:
 
 
 def document_draft(*, contract: Contract, week: date) -> DocumentDraft:
-    return DocumentDraft(contract=contract, week=week, lines=line_drafts(contract=contract, through=week))
+    start = recompute_start(contract, week)
+    return DocumentDraft(contract=contract, week=week, lines=line_drafts(contract=contract, through=week, start=start))
 
 
 # --- B7-B11: settling ----------------------------------------------------------------------------------
@@ -337,7 +389,7 @@ def settle_next_week(*, contract_id: int, as_of: datetime) -> Settlement | None:
                 draft=draft,
                 issue_date=as_of.astimezone(weeks.COPENHAGEN).date(),
             )
-        Contract.objects.filter(pk=contract.pk).update(settled_through=week)
+        Contract.objects.filter(pk=contract.pk).update(settled_through=week, recompute_from=None)
     return settlement
 
 

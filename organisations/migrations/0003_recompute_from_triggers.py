@@ -7,12 +7,10 @@ version (from its effective week); the contract's caps, window or period (from t
 settlement engine recomputes dues from the watermark instead of from the start of the contract, and
 clears it in the transaction that settles the next week. Triggers, not application code, so that no
 write path (admin, bulk import, raw SQL) can forget it. PostgreSQL marks per statement through
-transition tables; SQLite per row.
+transition tables; SQLite per row (installed by organisations/triggers.py after each migrate).
 """
 
 from django.db import migrations
-
-LOWER = "CASE WHEN recompute_from IS NULL OR {m} < recompute_from THEN {m} ELSE recompute_from END"
 
 POSTGRES = [
     # --- weekly statuses: per statement, with transition tables ---------------------------------------
@@ -127,77 +125,12 @@ POSTGRES_REVERSE = [
 ]
 
 
-def _sqlite_mark(contract_ids: str, mark: str) -> str:
-    return (
-        # SQLite allows no table alias in a trigger's UPDATE: the columns are the contract's own.
-        f"UPDATE organisations_contract SET recompute_from = {LOWER.format(m=mark)} "
-        f"WHERE id IN ({contract_ids}) AND settled_through IS NOT NULL AND {mark} <= settled_through;"
-    )
-
-
-def _contract_of(candidate: str) -> str:
-    return f"SELECT contract_id FROM candidates_candidate WHERE id = {candidate}"
-
-
-_FAR = "'9999-12-31'"
-_CANDIDATE_MARK = (
-    "date(min(COALESCE(OLD.enrolled_on, " + _FAR + "), COALESCE(NEW.enrolled_on, " + _FAR + "), "
-    "COALESCE(OLD.withdrawn_on, " + _FAR + "), COALESCE(NEW.withdrawn_on, " + _FAR + ")), '-6 days')"
-)
-
-SQLITE = [
-    "CREATE TRIGGER sib_statuses_inserted AFTER INSERT ON candidates_weeklystatus BEGIN "
-    + _sqlite_mark(_contract_of("NEW.candidate_id"), "NEW.week")
-    + " END;",
-    "CREATE TRIGGER sib_statuses_updated AFTER UPDATE OF week, outcome, candidate_id ON candidates_weeklystatus "
-    "WHEN OLD.outcome IS NOT NEW.outcome OR OLD.week IS NOT NEW.week OR OLD.candidate_id IS NOT NEW.candidate_id BEGIN "
-    + _sqlite_mark(
-        _contract_of("NEW.candidate_id") + " UNION " + _contract_of("OLD.candidate_id"), "min(OLD.week, NEW.week)"
-    )
-    + " END;",
-    "CREATE TRIGGER sib_statuses_deleted AFTER DELETE ON candidates_weeklystatus BEGIN "
-    + _sqlite_mark(_contract_of("OLD.candidate_id"), "OLD.week")
-    + " END;",
-    "CREATE TRIGGER sib_candidate_dates AFTER UPDATE OF enrolled_on, withdrawn_on ON candidates_candidate "
-    "WHEN OLD.enrolled_on IS NOT NEW.enrolled_on OR OLD.withdrawn_on IS NOT NEW.withdrawn_on BEGIN "
-    + _sqlite_mark("NEW.contract_id", _CANDIDATE_MARK)
-    + " END;",
-    "CREATE TRIGGER sib_candidate_identity AFTER UPDATE OF ref, contract_id ON candidates_candidate "
-    "WHEN OLD.ref IS NOT NEW.ref OR OLD.contract_id IS NOT NEW.contract_id BEGIN "
-    "UPDATE organisations_contract SET recompute_from = first_week "
-    "WHERE id IN (OLD.contract_id, NEW.contract_id) AND settled_through IS NOT NULL; END;",
-    "CREATE TRIGGER sib_rate_card_inserted AFTER INSERT ON organisations_ratecardversion BEGIN "
-    + _sqlite_mark("NEW.contract_id", "NEW.effective_from")
-    + " END;",
-    "CREATE TRIGGER sib_rate_card_updated AFTER UPDATE ON organisations_ratecardversion BEGIN "
-    + _sqlite_mark("NEW.contract_id", "min(OLD.effective_from, NEW.effective_from)")
-    + " END;",
-    "CREATE TRIGGER sib_rate_card_deleted AFTER DELETE ON organisations_ratecardversion BEGIN "
-    + _sqlite_mark("OLD.contract_id", "OLD.effective_from")
-    + " END;",
-    "CREATE TRIGGER sib_contract_rules_changed AFTER UPDATE OF cap_amount, max_paid_weeks_per_candidate, "
-    "candidate_window_weeks, first_week, last_week ON organisations_contract "
-    "WHEN NEW.settled_through IS NOT NULL AND (OLD.cap_amount IS NOT NEW.cap_amount "
-    "OR OLD.max_paid_weeks_per_candidate IS NOT NEW.max_paid_weeks_per_candidate "
-    "OR OLD.candidate_window_weeks IS NOT NEW.candidate_window_weeks "
-    "OR OLD.first_week IS NOT NEW.first_week OR OLD.last_week IS NOT NEW.last_week) BEGIN "
-    "UPDATE organisations_contract SET recompute_from = min(OLD.first_week, NEW.first_week) WHERE id = NEW.id; END;",
-]
-
-SQLITE_REVERSE = [
-    f"DROP TRIGGER IF EXISTS {name};"
-    for name in (
-        "sib_statuses_inserted", "sib_statuses_updated", "sib_statuses_deleted", "sib_candidate_dates",
-        "sib_candidate_identity", "sib_rate_card_inserted", "sib_rate_card_updated", "sib_rate_card_deleted",
-        "sib_contract_rules_changed",
-    )
-]
-
-
-def _run(postgres: list[str], sqlite: list[str]):  # type: ignore[no-untyped-def]
+def _run(statements: list[str]):  # type: ignore[no-untyped-def]
     def run(apps, schema_editor):  # type: ignore[no-untyped-def]
-        vendor = schema_editor.connection.vendor
-        statements = postgres if vendor == "postgresql" else sqlite if vendor == "sqlite" else []
+        # SQLite's triggers are installed after every migrate instead (organisations/triggers.py): a
+        # later migration that rebuilds a referenced table would otherwise fail on them.
+        if schema_editor.connection.vendor != "postgresql":
+            return
         with schema_editor.connection.cursor() as cursor:
             for statement in statements:
                 cursor.execute(statement)
@@ -211,4 +144,4 @@ class Migration(migrations.Migration):
         ("candidates", "0002_initial"),
     ]
 
-    operations = [migrations.RunPython(_run(POSTGRES, SQLITE), _run(POSTGRES_REVERSE, SQLITE_REVERSE))]
+    operations = [migrations.RunPython(_run(POSTGRES), _run(POSTGRES_REVERSE))]

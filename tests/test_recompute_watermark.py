@@ -1,0 +1,87 @@
+"""The recompute_from watermark kept by database triggers, and the engine recomputing from it."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.services.settlement import line_drafts
+from organisations.models import Contract, RateCardVersion
+from tests.billing_helpers import W, make_candidate, make_contract, set_status, settle
+
+pytestmark = pytest.mark.django_db
+
+
+def watermark(contract: Contract) -> date | None:
+    return Contract.objects.values_list("recompute_from", flat=True).get(pk=contract.pk)
+
+
+@pytest.fixture
+def settled():
+    contract = make_contract(first="2020-W01", last="2020-W20")
+    candidate = make_candidate(contract, "A")
+    for week in ("2020-W02", "2020-W03", "2020-W04"):
+        set_status(candidate, week, "full")
+    settle(contract, "2020-02-03T00:00")  # settles W01..W04
+    assert watermark(contract) is None
+    return contract, candidate
+
+
+def test_a_change_in_a_settled_week_lowers_the_watermark_and_settling_clears_it(settled):
+    contract, candidate = settled
+    set_status(candidate, "2020-W05", "full")  # not settled yet: nothing to recompute
+    assert watermark(contract) is None
+    set_status(candidate, "2020-W03", "partial")
+    set_status(candidate, "2020-W04", "none")
+    assert watermark(contract) == W("2020-W03")
+    (document,) = settle(contract, "2020-02-10T00:00")
+    assert sorted((line.week, line.amount) for line in document.lines.all()) == [
+        (W("2020-W03"), Decimal("-600.00")),
+        (W("2020-W04"), Decimal("-1200.00")),
+        (W("2020-W05"), Decimal("1200.00")),
+    ]
+    assert watermark(contract) is None
+
+
+def test_a_note_only_change_does_not_lower_it(settled):
+    contract, candidate = settled
+    candidate.weekly_statuses.filter(week=W("2020-W02")).update(note="timesedler modtaget")
+    assert watermark(contract) is None
+
+
+def test_enrolment_withdrawal_rate_card_and_cap_changes_lower_it(settled):
+    contract, candidate = settled
+    candidate.withdrawn_on = date(2020, 1, 16)  # Thursday of W03
+    candidate.save(update_fields=["withdrawn_on"])
+    assert watermark(contract) is not None and watermark(contract) <= W("2020-W03")
+    Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+
+    RateCardVersion.objects.create(
+        contract=contract,
+        effective_from=W("2020-W04"),
+        price_full=Decimal("1300"),
+        price_partial=Decimal("650"),
+        price_education=Decimal("1300"),
+    )
+    assert watermark(contract) == W("2020-W04")
+    Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+
+    contract.refresh_from_db()
+    contract.cap_amount = Decimal("1000.00")
+    contract.save()
+    assert watermark(contract) == W("2020-W01")
+
+
+def test_incremental_and_full_recomputation_agree(settled):
+    contract, candidate = settled
+    contract.cap_amount = Decimal("2500.00")
+    contract.save()
+    other = make_candidate(contract, "B")
+    set_status(other, "2020-W02", "partial")
+    set_status(candidate, "2020-W05", "full")
+    contract.refresh_from_db()
+    incremental = line_drafts(contract=contract, through=W("2020-W05"), start=contract.recompute_from)
+    full = line_drafts(contract=contract, through=W("2020-W05"))
+    assert incremental == full and full  # there is something to bill
