@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from candidates.models import Candidate, Outcome
 from common import weeks
@@ -283,3 +284,139 @@ class Posting(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.account} D{self.debit} C{self.credit}"
+
+
+# --- the municipality portal: disputes, referral lotteries, issue e-mails ----------------------------
+
+
+class Dispute(models.Model):
+    """The municipality's objection to one line of an issued document, and the coordinator's resolution.
+
+    A dispute never changes the line (B10): accepting it corrects the weekly status under the import
+    rules, and the adjustment follows on the next document. Every step is kept in the history table.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("document")
+    )
+    line = models.ForeignKey(DocumentLine, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("line"))
+    reason = models.CharField(_("reason"), max_length=500)
+    claimed_outcome = models.CharField(
+        _("outcome claimed by the municipality"),
+        max_length=10,
+        choices=Outcome.choices,
+        help_text=_("The outcome the municipality holds to be right for the line's candidate and week."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution_note = models.CharField(_("resolution note"), max_length=500, blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["line"], condition=Q(status="open"), name="dispute_one_open_per_line"),
+            models.CheckConstraint(
+                name="dispute_status_valid", condition=Q(status__in=["open", "accepted", "rejected"])
+            ),
+            models.CheckConstraint(
+                name="dispute_outcome_valid", condition=Q(claimed_outcome__in=["none", "partial", "full", "education"])
+            ),
+            models.CheckConstraint(
+                name="dispute_resolved_when_closed",
+                condition=(Q(status="open") & Q(resolved_at__isnull=True))
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="dispute_rejection_has_reason", condition=~Q(status="rejected") | ~Q(resolution_note="")
+            ),
+        ]
+        indexes = [models.Index(fields=["document", "status"], name="dispute_document_status")]
+
+    def __str__(self) -> str:
+        return f"{self.document.number} {self.line_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class ReferralLottery(AppendOnlyModel):
+    """A recorded, reproducible random draw of who among the eligible people is referred (the rest compare).
+
+    `eligible` holds the people as keyed CPR hashes (pseudonymous), in the order given. The draw ranks
+    each by SHA-256 of "seed:hash" and refers the first `referred_count`; anyone holding this record can
+    recompute it (see billing.services.referrals.lottery_rank), so a draw cannot quietly be redone.
+    """
+
+    METHOD = "sha256-rank-v1"
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="referral_lotteries")
+    seed = models.CharField(_("seed"), max_length=100)
+    method = models.CharField(_("method"), max_length=40, default=METHOD)
+    eligible = models.JSONField(_("eligible (keyed CPR hashes)"))
+    referred_count = models.PositiveIntegerField(_("number referred"))
+    referred = models.JSONField(_("drawn for referral (hashes)"))
+    comparison = models.JSONField(_("comparison group (hashes)"))
+    referred_refs = models.JSONField(_("refs of the referred candidates"))
+    referral_date = models.DateField(_("referral date"))
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drawn by"),
+    )
+    drawn_at = models.DateTimeField(_("drawn at"))
+
+    class Meta:
+        verbose_name = _("referral lottery")
+        verbose_name_plural = _("referral lotteries")
+        ordering = ["-drawn_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(name="referrallottery_count_positive", condition=Q(referred_count__gte=1))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.code} {self.drawn_at:%Y-%m-%d %H:%M} seed {self.seed}"
+
+
+class DocumentEmail(AppendOnlyModel):
+    """That the issue e-mail of a document went out (once: a redelivered task finds this and stops)."""
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="email")
+    recipient = models.EmailField(_("recipient"))
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("issue e-mail")
+        verbose_name_plural = _("issue e-mails")
+
+    def __str__(self) -> str:
+        return f"{self.document.number} -> {self.recipient}"

@@ -77,6 +77,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
     "common",
@@ -221,8 +225,31 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Domain errors (django ValidationError with a code) become 400s with the same message shape.
+    "EXCEPTION_HANDLER": "billing.api.exception_handler",
+}
+# OpenAPI 3 at /api/schema/; Swagger UI and Redoc at /api/docs/ and /api/redoc/ from the sidecar (no CDN).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SIB outcome contracts API",
+    "DESCRIPTION": "Contracts, invoices and credit notes (JSON, PDF, CSV, XLSX, OIOUBL 2.1), weekly status, "
+    "candidates and the investor ledger, scoped to the caller exactly as the pages are.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"OutcomeEnum": "candidates.models.Outcome"},
 }
 
 # --- mail -----------------------------------------------------------------------------------------

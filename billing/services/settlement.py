@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from billing.models import Document, DocumentLine, Settlement
+from billing.notifications import document_issued_enqueue
 from billing.services.ledger import document_post
 from common import weeks
 from common.money import ZERO, from_ore, round_money
@@ -366,6 +367,7 @@ def _issue_document(*, contract: Contract, settlement: Settlement, draft: Docume
         batch_size=LINE_BATCH_SIZE,
     )
     document_post(document=document)
+    document_issued_enqueue(document=document)
     return document
 
 
