@@ -20,16 +20,13 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from billing.models import Document, DocumentLine, Settlement
-from billing.notifications import document_issued_enqueue
+from billing.models import Document, Settlement
 from billing.services.ledger import document_post
 from common import weeks
 from common.money import ZERO, from_ore, round_money
 from organisations.models import Contract
 
 logger = logging.getLogger(__name__)
-
-LINE_BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class DocumentDraft:
 
     @property
     def vat(self) -> Decimal:
-        return round_money(self.subtotal * self.contract.vat_rate)
+        return document_vat(subtotal=self.subtotal, vat_rate=self.contract.vat_rate)
 
     @property
     def total(self) -> Decimal:
@@ -67,7 +64,7 @@ class DocumentDraft:
 
     @property
     def kind(self) -> str:
-        return Document.Kind.INVOICE if self.subtotal >= 0 else Document.Kind.CREDIT_NOTE
+        return document_kind(subtotal=self.subtotal)
 
     @property
     def regular_lines(self) -> list[LineDraft]:
@@ -76,6 +73,16 @@ class DocumentDraft:
     @property
     def adjustment_lines(self) -> list[LineDraft]:
         return [line for line in self.lines if line.week != self.week]
+
+
+def document_vat(*, subtotal: Decimal, vat_rate: Decimal) -> Decimal:
+    """B8: round-half-up(subtotal x vat_rate, 2)."""
+    return round_money(subtotal * vat_rate)
+
+
+def document_kind(*, subtotal: Decimal) -> str:
+    """B8: an invoice when the subtotal is >= 0, else a credit note."""
+    return Document.Kind.INVOICE if subtotal >= 0 else Document.Kind.CREDIT_NOTE
 
 
 # --- B6: which weeks are closed ----------------------------------------------------------------------
@@ -247,8 +254,9 @@ def _billed_before_ore(contract: Contract, start: date) -> int:
         return int(cursor.fetchone()[0])
 
 
-def line_drafts(*, contract: Contract, through: date, start: date | None = None) -> list[LineDraft]:
-    """B7: every pair (candidate, week <= through) whose due differs from what earlier documents billed.
+def drafts_query(*, contract: Contract, through: date, start: date | None = None) -> tuple[str, dict[str, Any]]:
+    """B7: the SQL (and its parameters) of every pair (candidate, week <= through) whose due differs from
+    what earlier documents billed. Columns: candidate_id, ref, week, outcome, rc_id, price_ore, delta_ore.
 
     Only weeks from `start` are compared (default: the contract's first week, a full recomputation);
     the engine passes recompute_start(), which is exact as long as billed equals due before it.
@@ -300,6 +308,12 @@ def line_drafts(*, contract: Contract, through: date, start: date | None = None)
         "start": date_param(start),
         "cap_prefix": _billed_before_ore(contract, start) if contract.cap_amount is not None else 0,
     }
+    return sql, params
+
+
+def line_drafts(*, contract: Contract, through: date, start: date | None = None) -> list[LineDraft]:
+    """The lines a document settled through `through` would carry, as Python objects (see drafts_query)."""
+    sql, params = drafts_query(contract=contract, through=through, start=start)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -327,47 +341,58 @@ def document_draft(*, contract: Contract, week: date) -> DocumentDraft:
 # --- B7-B11: settling ----------------------------------------------------------------------------------
 
 
-def _issue_document(*, contract: Contract, settlement: Settlement, draft: DocumentDraft, issue_date: date) -> Document:
+LINES_TABLE = "sib_settle_lines"
+
+
+def _insert_lines_sql(*, postgres: bool) -> str:
+    """Copy the drafted lines from the temporary table into the document, in (week, ref) order."""
+    if postgres:
+        price, amount, order = "CAST(price_ore AS numeric) / 100", "CAST(delta_ore AS numeric) / 100", 'ref COLLATE "C"'
+    else:
+        price, amount, order = "price_ore / 100.0", "delta_ore / 100.0", "ref"
+    return f"""
+        INSERT INTO billing_documentline
+            (document_id, candidate_id, week, outcome, rate_card_version_id, price, amount, adjustment)
+        SELECT %(document)s, candidate_id, week, outcome, rc_id, {price}, {amount}, week <> %(week)s
+        FROM {LINES_TABLE}
+        ORDER BY week, {order}
+    """
+
+
+def _issue_document(
+    *, contract: Contract, settlement: Settlement, week: date, subtotal: Decimal, issue_date: date
+) -> Document:
+    """Number and write the document, copy its lines from the temporary table, post it to the ledger."""
     # The contract row is locked by the caller, so max(seq) + 1 is gapless and unique (B9).
     last_seq = Document.objects.filter(contract=contract).aggregate(last=Max("seq"))["last"] or 0
     seq = last_seq + 1
+    kind = document_kind(subtotal=subtotal)
+    vat = document_vat(subtotal=subtotal, vat_rate=contract.vat_rate)
     corrects = None
-    if draft.kind == Document.Kind.CREDIT_NOTE:
+    if kind == Document.Kind.CREDIT_NOTE:
         corrects = Document.objects.filter(contract=contract, kind=Document.Kind.INVOICE).order_by("-seq").first()
     document = Document.objects.create(
         contract=contract,
         settlement=settlement,
         seq=seq,
         number=f"{contract.code}-{seq:05d}",
-        kind=draft.kind,
-        week=draft.week,
+        kind=kind,
+        week=week,
         issue_date=issue_date,
         due_date=issue_date + timedelta(days=contract.payment_terms_days),
         currency=contract.currency,
         vat_rate=contract.vat_rate,
-        subtotal=draft.subtotal,
-        vat=draft.vat,
-        total=draft.total,
+        subtotal=subtotal,
+        vat=vat,
+        total=subtotal + vat,
         corrects=corrects,
     )
-    DocumentLine.objects.bulk_create(
-        (
-            DocumentLine(
-                document=document,
-                candidate_id=line.candidate_id,
-                week=line.week,
-                outcome=line.outcome,
-                rate_card_version_id=line.rate_card_version_id,
-                price=line.price,
-                amount=line.amount,
-                adjustment=line.week != draft.week,
-            )
-            for line in draft.lines
-        ),
-        batch_size=LINE_BATCH_SIZE,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_lines_sql(postgres=connection.vendor == "postgresql"),
+            {"document": document.pk, "week": date_param(week)},
+        )
     document_post(document=document)
-    document_issued_enqueue(document=document)
     return document
 
 
@@ -376,21 +401,31 @@ def settle_next_week(*, contract_id: int, as_of: datetime) -> Settlement | None:
 
     Safe to run from several workers at once (B11): the contract row is locked, the next week is read
     under the lock, and (contract, week) is unique. Returns None when there is nothing (more) to settle.
+    The lines never pass through Python: the drafts query fills a temporary table, the document's
+    totals are summed there and the lines are copied with one INSERT ... SELECT.
     """
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
         week = next_week_to_settle(contract)
         if week is None or week_closes_at(contract=contract, week=week) > as_of:
             return None
-        draft = document_draft(contract=contract, week=week)
+        sql, params = drafts_query(contract=contract, through=week, start=recompute_start(contract, week))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {LINES_TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {LINES_TABLE} AS {sql}", params)
+            cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(delta_ore), 0) FROM {LINES_TABLE}")
+            line_count, subtotal_ore = cursor.fetchone()
         settlement = Settlement.objects.create(contract=contract, week=week, settled_at=timezone.now(), as_of=as_of)
-        if draft.lines:
+        if line_count:
             _issue_document(
                 contract=contract,
                 settlement=settlement,
-                draft=draft,
+                week=week,
+                subtotal=from_ore(int(subtotal_ore)),
                 issue_date=as_of.astimezone(weeks.COPENHAGEN).date(),
             )
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {LINES_TABLE}")
         Contract.objects.filter(pk=contract.pk).update(settled_through=week, recompute_from=None)
     return settlement
 
