@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from billing.models import Document, Settlement
+from billing.notifications import document_issued_enqueue
 from billing.services.ledger import document_post
 from common import weeks
 from common.money import ZERO, from_ore, round_money
@@ -393,6 +394,7 @@ def _issue_document(
             {"document": document.pk, "week": date_param(week)},
         )
     document_post(document=document)
+    document_issued_enqueue(document=document)
     return document
 
 
