@@ -10,7 +10,6 @@ from django.db.models import Q, QuerySet
 from organisations.models import Contract, Membership, Organisation, Role
 
 
-
 def is_admin(user: object) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)  # type: ignore[attr-defined]
 

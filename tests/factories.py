@@ -52,7 +52,7 @@ class UserFactory(DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -112,7 +112,7 @@ class CandidateFactory(DjangoModelFactory):
     enrolled_on = date(2020, 1, 6)
 
     @factory.post_generation
-    def cpr(obj, create, extracted, **kwargs):  # noqa: N805
+    def cpr(obj, create, extracted, **kwargs):
         number = extracted or f"0101{80 + obj.pk % 20 if obj.pk else 90}{(obj.pk or 0) % 10000:04d}"
         obj.set_cpr(number)
         if create:
