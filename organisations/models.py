@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
