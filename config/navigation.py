@@ -28,6 +28,13 @@ OPERATOR = frozenset({Role.CONSULTANT, Role.COORDINATOR})
 NAV: list[NavItem] = [
     NavItem(_("Overview"), "home", frozenset(Role.values)),
 ]
+# The municipality portal (billing): invoices and disputes for the paying municipality and the coordinator,
+# referrals for the municipality.
+NAV += [
+    NavItem(_("Invoices"), "billing:invoice_list", frozenset({Role.MUNICIPALITY, Role.COORDINATOR})),
+    NavItem(_("Disputes"), "billing:dispute_list", frozenset({Role.MUNICIPALITY, Role.COORDINATOR})),
+    NavItem(_("Referrals"), "billing:referrals", frozenset({Role.MUNICIPALITY})),
+]
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
