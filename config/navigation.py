@@ -27,6 +27,10 @@ class NavItem:
 OPERATOR = frozenset({Role.CONSULTANT, Role.COORDINATOR})
 NAV: list[NavItem] = [
     NavItem(_("Overview"), "home", frozenset(Role.values)),
+    NavItem(_("Candidates"), "candidates:caseload", OPERATOR),
+    NavItem(_("Weekly status"), "candidates:grid", OPERATOR),
+    NavItem(_("Upload"), "candidates:upload", OPERATOR),
+    NavItem(_("Employers"), "placements:employers", OPERATOR),
 ]
 # The municipality portal (billing): invoices and disputes for the paying municipality and the coordinator,
 # referrals for the municipality.
