@@ -11,7 +11,11 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="billing/api_redoc.html"),
+        name="redoc",
+    ),
     path("auth/token/", obtain_auth_token, name="token"),
     path("contracts/", api.ContractListView.as_view(), name="contracts"),
     path("contracts/<str:code>/", api.ContractDetailView.as_view(), name="contract"),
