@@ -24,6 +24,7 @@ from billing.selectors import (
     settlements_for_user,
 )
 from organisations.admin import ReadOnlyAdminMixin, ScopedInlineMixin
+from organisations.models import BenefitRate
 
 
 class ReadOnlyInline(ScopedInlineMixin, admin.TabularInline):
@@ -165,3 +166,14 @@ class PostingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def visible_to(self, user: Any) -> QuerySet[Any]:
         return postings_for_user(user)
+
+
+# --- kontanthjælp rates for the dashboard's business case (national figures: admins edit them) ---------------
+
+
+@admin.register(BenefitRate)
+class BenefitRateAdmin(admin.ModelAdmin):
+    list_display = ("year", "without_children", "with_children", "is_estimate", "source")
+    list_editable = ("without_children", "with_children", "is_estimate")
+    list_filter = ("is_estimate",)
+    ordering = ("year",)

@@ -40,6 +40,11 @@ NAV += [
     NavItem(_("Referrals"), "billing:referrals", frozenset({Role.MUNICIPALITY})),
 ]
 
+# The dashboard (billing analytics): investors see aggregates only; municipality and coordinator their contracts.
+NAV += [
+    NavItem(_("Dashboard"), "dashboard:index", frozenset({Role.INVESTOR, Role.MUNICIPALITY, Role.COORDINATOR})),
+]
+
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)

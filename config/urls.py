@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("billing.urls")),
+    path("", include("billing.dashboard_urls")),
     path("", include("candidates.urls")),
     path("", include("placements.urls")),
     path("api/", include("config.api_urls")),

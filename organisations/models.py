@@ -176,6 +176,23 @@ class Contract(models.Model):
         help_text=_("The person at the municipality who approves the invoices (OIOUBL)."),
     )
     order_reference = models.CharField(_("order/requisition number"), max_length=100, blank=True)
+    # Business case (dashboard): a partial week saves this share of the weekly benefit rate; every enrolled
+    # candidate is assumed to avoid this much of the municipality's own course costs (0: not estimated).
+    partial_saving_share = models.DecimalField(
+        _("benefit saved in a partial week (share)"),
+        default=Decimal("0.50"),
+        help_text=_("Share of the weekly kontanthjælp rate that a partially self-supporting week saves."),
+        **RATE,
+    )
+    avoided_course_cost_per_candidate = models.DecimalField(
+        _("avoided course costs per enrolled candidate"),
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_(
+            "The municipality's usual course costs that an enrolled candidate no longer needs (typically 35,000-40,000 DKK)."
+        ),
+        **MONEY,
+    )
     # Watermark kept by the settlement engine in the same transaction as each Settlement: the newest
     # settled week. Lets status edits know whether they correct a settled week without a join.
     settled_through = models.DateField(_("settled through week"), null=True, blank=True, editable=False)
@@ -288,3 +305,33 @@ class ContractInvestor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.get_kind_display()}) in {self.contract.code}"
+
+
+class BenefitRate(models.Model):
+    """Kontanthjælp for people aged 30+, DKK per month, by calendar year: the business case's savings rate.
+
+    Versioned by year and editable in the admin; years without a published figure are interpolated and
+    marked as estimates.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        _("year"), unique=True, validators=[MinValueValidator(1990), MaxValueValidator(2100)]
+    )
+    without_children = models.DecimalField(
+        _("monthly rate without children"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    with_children = models.DecimalField(
+        _("monthly rate with children"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    is_estimate = models.BooleanField(
+        _("estimate"), default=False, help_text=_("Interpolated between published years, not a published figure.")
+    )
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("benefit rate (kontanthjælp)")
+        verbose_name_plural = _("benefit rates (kontanthjælp)")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.without_children} / {self.with_children}" + (" (est.)" if self.is_estimate else "")
