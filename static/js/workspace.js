@@ -11,7 +11,7 @@
   }
 
   function cellControl(td) {
-    return td ? td.querySelector("select, input, button, a[href]") : null;
+    return td ? td.querySelector("select, input:not([type=hidden]), button, a[href]") : null;
   }
 
   function moveTo(td) {
