@@ -8,8 +8,21 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from billing.models import CapitalDisbursement, Document, DocumentLine, JournalEntry, Payment, Posting, Settlement
+from billing.models import (
+    CapitalDisbursement,
+    Dispute,
+    Document,
+    DocumentEmail,
+    DocumentLine,
+    JournalEntry,
+    Payment,
+    Posting,
+    ReferralLottery,
+    Settlement,
+)
+from billing.portal_selectors import disputes_for_user, lotteries_for_user
 from billing.selectors import (
     DISBURSEMENT_ROLES,
     DOCUMENT_ROLES,
@@ -23,8 +36,9 @@ from billing.selectors import (
     postings_for_user,
     settlements_for_user,
 )
+from candidates.admin import HistoryAuditOnlyMixin
 from organisations.admin import ReadOnlyAdminMixin, ScopedInlineMixin
-from organisations.models import BenefitRate
+from organisations.models import BenefitRate, Role
 
 
 class ReadOnlyInline(ScopedInlineMixin, admin.TabularInline):
@@ -166,6 +180,60 @@ class PostingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def visible_to(self, user: Any) -> QuerySet[Any]:
         return postings_for_user(user)
+
+
+# --- the municipality portal's records: changed only through the portal's services ------------------------
+
+
+@admin.register(Dispute)
+class DisputeAdmin(HistoryAuditOnlyMixin, ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Raised and resolved in the portal (resolving corrects the status under the import rules); here to read."""
+
+    view_roles = DOCUMENT_ROLES
+    list_display = ("document", "line", "claimed_outcome", "status", "raised_by", "raised_at", "resolved_at")
+    list_filter = ("status", ("document__contract", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("document__number", "line__candidate__ref", "reason", "resolution_note")
+    list_select_related = ("document", "line", "line__document", "raised_by")
+    date_hierarchy = "raised_at"
+
+    def visible_to(self, user: Any) -> QuerySet[Any]:
+        return disputes_for_user(user)
+
+
+@admin.register(ReferralLottery)
+class ReferralLotteryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Recorded referral draws. The lists of keyed CPR hashes are left out: counts say enough here."""
+
+    view_roles = (Role.MUNICIPALITY, Role.COORDINATOR, Role.CONSULTANT)
+    list_display = ("contract", "drawn_at", "eligible_count", "referred_count", "referral_date", "seed", "drawn_by")
+    list_filter = (("contract", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("contract__code", "seed")
+    list_select_related = ("contract", "drawn_by")
+    date_hierarchy = "drawn_at"
+    exclude = ("eligible", "referred", "comparison")
+
+    def visible_to(self, user: Any) -> QuerySet[Any]:
+        return lotteries_for_user(user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        hidden = set(self.exclude or ())
+        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden] + ["eligible_count"]
+
+    @admin.display(description=_("eligible"))
+    def eligible_count(self, obj: ReferralLottery) -> int:
+        return len(obj.eligible or [])
+
+
+@admin.register(DocumentEmail)
+class DocumentEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    view_roles = DOCUMENT_ROLES
+    list_display = ("document", "recipient", "sent_at")
+    search_fields = ("document__number", "recipient")
+    list_select_related = ("document",)
+    date_hierarchy = "sent_at"
+
+    def visible_to(self, user: Any) -> QuerySet[Any]:
+        return DocumentEmail.objects.filter(document__in=documents_for_user(user).values("pk"))
 
 
 # --- kontanthjælp rates for the dashboard's business case (national figures: admins edit them) ---------------

@@ -14,11 +14,14 @@ from django.utils import timezone
 
 from billing.models import (
     CapitalDisbursement,
+    Dispute,
     Document,
+    DocumentEmail,
     DocumentLine,
     JournalEntry,
     Payment,
     Posting,
+    ReferralLottery,
     Settlement,
 )
 from billing.services.ledger import disbursement_record, document_post, payment_record
@@ -43,7 +46,7 @@ pytestmark = pytest.mark.django_db
 
 BILLING_MODELS = [Settlement, Document, DocumentLine, Payment, CapitalDisbursement, JournalEntry, Posting]
 # Written only by the application: read-only in the admin for everyone.
-READ_ONLY_MODELS = [*BILLING_MODELS, PersonalDataAccess, WeeklyStatusUpload]
+READ_ONLY_MODELS = [*BILLING_MODELS, Dispute, DocumentEmail, ReferralLottery, PersonalDataAccess, WeeklyStatusUpload]
 CPR_1 = "010180-1234"
 CPR_2 = "311299-4321"
 
@@ -72,6 +75,22 @@ def data(db: None) -> dict[str, Any]:
     payment_record(document=document, amount=Decimal("200.00"), paid_on=date(2020, 2, 1))
     disbursement_record(
         contract=contract, investor=investment, amount=Decimal("1000.00"), disbursed_on=date(2020, 1, 2)
+    )
+    line = document.lines.get()
+    Dispute.objects.create(
+        document=document, line=line, reason="Var ikke i arbejde", claimed_outcome="none", raised_at=timezone.now()
+    )
+    DocumentEmail.objects.create(document=document, recipient="faktura@kommune.dk", sent_at=timezone.now())
+    ReferralLottery.objects.create(
+        contract=contract,
+        seed="2020-01-01",
+        eligible=[mine.cpr_hash, "f" * 64],
+        referred_count=1,
+        referred=[mine.cpr_hash],
+        comparison=["f" * 64],
+        referred_refs=["A1"],
+        referral_date=date(2020, 1, 1),
+        drawn_at=timezone.now(),
     )
     PersonalDataAccess.objects.create(user=consultant, candidate=mine, action="cpr_reveal", at=timezone.now())
     WeeklyStatusUpload.objects.create(
@@ -287,6 +306,7 @@ def test_ciphertext_and_hash_never_appear(superuser_client: Client, data: dict[s
         superuser_client.get(admin_url(Candidate, "change", mine.pk)),
         superuser_client.get(admin_url(Candidate, "history", mine.pk)),
         superuser_client.get(admin_url(DocumentLine, "changelist")),
+        superuser_client.get(admin_url(ReferralLottery, "change", ReferralLottery.objects.get().pk)),
     ]
     history = mine.history.order_by("history_id").first()
     pages.append(

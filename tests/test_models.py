@@ -12,18 +12,20 @@ from django.db import IntegrityError, connection, transaction
 
 from billing.models import (
     CapitalDisbursement,
+    Dispute,
     Document,
     DocumentLine,
     ImmutableRecordError,
     JournalEntry,
     Payment,
     Posting,
+    ReferralLottery,
     Settlement,
 )
 from billing.services.ledger import disbursement_record, document_post, payment_record
 from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from common import weeks
-from organisations.models import Contract, Membership, Organisation
+from organisations.models import BenefitRate, Contract, Membership, Organisation
 from placements.models import Employer, Job, Placement
 from tests.factories import (
     CandidateFactory,
@@ -144,6 +146,33 @@ def _upload(b: dict[str, Any], **fields: Any) -> WeeklyStatusUpload:
     return WeeklyStatusUpload.objects.create(**{**values, **fields})
 
 
+def _dispute(b: dict[str, Any], **fields: Any) -> Dispute:
+    document = b["document"]
+    values = {
+        "document": document,
+        "line": document.lines.get(),
+        "reason": "r",
+        "claimed_outcome": "none",
+        "raised_at": weeks.now_copenhagen(),
+    }
+    return Dispute.objects.create(**{**values, **fields})
+
+
+def _lottery(b: dict[str, Any], **fields: Any) -> ReferralLottery:
+    values = {
+        "contract": b["contract"],
+        "seed": "s",
+        "eligible": ["a"],
+        "referred_count": 1,
+        "referred": ["a"],
+        "comparison": [],
+        "referred_refs": ["C001"],
+        "referral_date": date(2020, 1, 1),
+        "drawn_at": weeks.now_copenhagen(),
+    }
+    return ReferralLottery.objects.create(**{**values, **fields})
+
+
 # (kind, constraint name, action that violates exactly it). For unique constraints Django names itself
 # (a field's unique=True, a one-to-one) the name is None.
 CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
@@ -156,6 +185,7 @@ CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
     ("unique", "membership_unique_user_organisation", lambda b: Membership.objects.create(user=b["user"], organisation=b["contract"].operator, role="coordinator")),
     ("check", "membership_role_valid", lambda b: Membership.objects.create(user=b["user"], organisation=b["contract"].municipality, role="mayor")),
     ("unique", None, lambda b: _contract(b, code="IMPACT60")),
+    ("unique", None, lambda b: [BenefitRate.objects.create(year=2099, without_children=Decimal("1"), with_children=Decimal("1")) for _ in "ab"]),
     ("check", "contract_weeks_ordered", lambda b: _contract(b, first_week=W2, last_week=W1)),
     ("check", "contract_window_positive", lambda b: _contract(b, candidate_window_weeks=0)),
     ("check", "contract_max_paid_weeks_positive", lambda b: _contract(b, max_paid_weeks_per_candidate=0)),
@@ -213,6 +243,13 @@ CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
     ("check", "posting_one_side", lambda b: Posting.objects.create(entry=b["entry"], account="cash", credit=Decimal("-1"))),
     ("check", "posting_one_side", lambda b: Posting.objects.create(entry=b["entry"], account="cash", debit=Decimal("1"), credit=Decimal("1"))),
     ("check", "posting_one_side", lambda b: Posting.objects.create(entry=b["entry"], account="cash", debit=Decimal("-1"))),
+    ("unique", "dispute_one_open_per_line", lambda b: [_dispute(b), _dispute(b)]),
+    ("check", "dispute_status_valid", lambda b: _dispute(b, status="pending", resolved_at=weeks.now_copenhagen())),
+    ("check", "dispute_outcome_valid", lambda b: _dispute(b, claimed_outcome="half")),
+    ("check", "dispute_resolved_when_closed", lambda b: _dispute(b, status="accepted")),
+    ("check", "dispute_resolved_when_closed", lambda b: _dispute(b, resolved_at=weeks.now_copenhagen())),
+    ("check", "dispute_rejection_has_reason", lambda b: _dispute(b, status="rejected", resolved_at=weeks.now_copenhagen())),
+    ("check", "referrallottery_count_positive", lambda b: _lottery(b, referred_count=0)),
     ("check", "posting_account_valid", lambda b: Posting.objects.create(entry=b["entry"], account="bank", debit=Decimal("1"))),
 ]  # fmt: skip
 
@@ -266,6 +303,8 @@ def test_valid_rows_pass_every_constraint(base: dict[str, Any]) -> None:
         _placement(base, job=None, education="SOSU")
         _document(base)
         _entry(base, disbursement=_disbursement(base))
+        _dispute(base)
+        _lottery(base)
         Posting.objects.create(entry=base["entry"], account="cash", debit=Decimal("1"))
         # Roll back: on PostgreSQL the deferred triggers would (rightly) refuse this unbalanced, line-less
         # state at the end of the test; here only the row constraints are under test.
