@@ -38,7 +38,7 @@ from billing.selectors import (
 )
 from candidates.admin import HistoryAuditOnlyMixin
 from organisations.admin import ReadOnlyAdminMixin, ScopedInlineMixin
-from organisations.models import BenefitRate, Role
+from organisations.models import Role
 
 
 class ReadOnlyInline(ScopedInlineMixin, admin.TabularInline):
@@ -234,14 +234,3 @@ class DocumentEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def visible_to(self, user: Any) -> QuerySet[Any]:
         return DocumentEmail.objects.filter(document__in=documents_for_user(user).values("pk"))
-
-
-# --- kontanthjælp rates for the dashboard's business case (national figures: admins edit them) ---------------
-
-
-@admin.register(BenefitRate)
-class BenefitRateAdmin(admin.ModelAdmin):
-    list_display = ("year", "without_children", "with_children", "is_estimate", "source")
-    list_editable = ("without_children", "with_children", "is_estimate")
-    list_filter = ("is_estimate",)
-    ordering = ("year",)

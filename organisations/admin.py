@@ -18,7 +18,15 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from organisations.models import Contract, ContractInvestor, Membership, Organisation, RateCardVersion, User
+from organisations.models import (
+    BenefitRate,
+    Contract,
+    ContractInvestor,
+    Membership,
+    Organisation,
+    RateCardVersion,
+    User,
+)
 from organisations.selectors import contracts_for_user, has_role, is_admin, organisations_for_user
 
 
@@ -226,7 +234,7 @@ class ContractAdmin(AdminOnlyChangesMixin, admin.ModelAdmin):
     search_fields = ("code", "name", "municipality__name", "operator__name")
     list_select_related = ("municipality", "operator", "payee")
     autocomplete_fields = ("municipality", "operator", "payee")
-    readonly_fields = ("settled_through", "created_at")
+    readonly_fields = ("settled_through", "recompute_from", "created_at")
 
     def visible_to(self, user: Any) -> QuerySet[Any]:
         return contracts_for_user(user)
@@ -238,3 +246,19 @@ class ContractAdmin(AdminOnlyChangesMixin, admin.ModelAdmin):
     @admin.display(description=_("last week"), ordering="last_week")
     def last_week_label(self, obj: Contract) -> str:
         return obj.last_week_label
+
+
+# --- kontanthjælp rates for the dashboard's business case: national figures, admins edit them ------------
+
+
+@admin.register(BenefitRate)
+class BenefitRateAdmin(AdminOnlyChangesMixin, admin.ModelAdmin):
+    view_roles = ANY_ROLE
+    list_display = ("year", "without_children", "with_children", "is_estimate", "source")
+    list_editable = ("without_children", "with_children", "is_estimate")
+    list_filter = ("is_estimate",)
+    search_fields = ("year", "source")
+    ordering = ("year",)
+
+    def visible_to(self, user: Any) -> QuerySet[Any]:
+        return BenefitRate.objects.all()

@@ -429,3 +429,17 @@ def test_consultant_cannot_record_status_for_a_colleagues_candidate(data: dict[s
     )
     assert accepted.status_code == 302
     assert WeeklyStatus.objects.get(candidate=data["mine"], week=week).recorded_by == consultant
+
+
+def test_benefit_rates_are_read_by_staff_and_changed_by_admins(
+    coordinator_client: Client, superuser_client: Client
+) -> None:
+    from organisations.models import BenefitRate
+
+    rate = BenefitRate.objects.create(year=2099, without_children=Decimal("1.00"), with_children=Decimal("2.00"))
+    assert coordinator_client.get(admin_url(BenefitRate, "changelist")).status_code == 200
+    change = {"year": "2099", "without_children": "9.00", "with_children": "9.00", "source": "x"}
+    assert coordinator_client.post(admin_url(BenefitRate, "change", rate.pk), change).status_code == 403
+    assert superuser_client.post(admin_url(BenefitRate, "change", rate.pk), change).status_code == 302
+    rate.refresh_from_db()
+    assert rate.without_children == Decimal("9.00")
