@@ -20,7 +20,8 @@ from common import weeks
 class WeekField(forms.CharField):
     """`2020-W05` (what <input type="week"> sends) -> the Monday of that week."""
 
-    widget = forms.TextInput(attrs={"type": "week", "placeholder": "2020-W01"})
+    # A text box rather than <input type="week">: browsers render that widget in their own language.
+    widget = forms.TextInput(attrs={"placeholder": "2020-W01", "pattern": r"\d{4}-?[Ww]\d{1,2}", "size": 9})
 
     def to_python(self, value: Any) -> date | None:  # type: ignore[override]
         text = super().to_python(value)
@@ -104,7 +105,7 @@ class ReferralForm(forms.Form):
     cpr = forms.CharField(
         label=_("CPR number"),
         max_length=11,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "DDMMYY-SSSS"}),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "DDMMÅÅ-SSSS"}),
     )
     name = forms.CharField(label=_("Name"), max_length=200)
     referred_on = forms.DateField(

@@ -61,7 +61,9 @@ def test_credit_note_pdf_names_the_invoice_it_credits_and_its_adjustment_line():
     assert programme.credit_note.number in text
     assert programme.invoice2.number in text  # "credits invoice ..."
     assert "-1.200,00" in text and "-1.500,00" in text
-    assert re.search(r"(adjusts week|regulerer uge)\s+2020-W01", text), text
+    assert re.search(r"2020-W01\s+\((adjustment|regulering)\)", text), text
+    assert re.search(r"(An adjustment line corrects|En reguleringslinje retter)", text)
+    assert "Forfaldsdato" not in text and "Due date" not in text  # nothing falls due on a credit note
 
 
 def test_a_long_invoice_runs_over_pages_numbered_x_of_y():

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from billing.models import Dispute, DocumentLine, ReferralLottery
 from billing.portal_selectors import DocumentStatus, portal_documents_for_user
@@ -221,37 +222,45 @@ def test_a_tampered_record_does_not_reproduce():
     assert not lottery_reproduces(lottery)
 
 
-def test_a_bad_list_refers_nobody_and_names_every_problem():
-    programme = build_programme()
-    referral_create(contract=programme.contract, cpr="010195-1234", name="Already", referred_on=date(2020, 3, 1))
-    people = [
-        EligiblePerson(1, "010190-1234", "A"),
-        EligiblePerson(2, "010190-1234", "A twin"),
-        EligiblePerson(3, "999999-9999", "Nobody"),
-        EligiblePerson(4, "010195-1234", "Already"),
-        EligiblePerson(5, "010191-1234", "B"),
-    ]
-    before = Candidate.objects.count()
-    with pytest.raises(ValidationError) as error:
-        referral_lottery_draw(
-            contract=programme.contract, people=people, referred_count=2, referral_date=date(2020, 3, 2)
-        )
-    messages = error.value.messages
-    assert any(m.startswith("line 2:") and "line 1" in m for m in messages)
-    assert any(m.startswith("line 3:") for m in messages)
-    assert any(m.startswith("line 4:") and "C003" in m for m in messages)
-    assert Candidate.objects.count() == before and not ReferralLottery.objects.exists()
-    with pytest.raises(ValidationError):
-        referral_lottery_draw(
-            contract=programme.contract, people=people[4:], referred_count=1, referral_date=date(2020, 3, 2)
-        )
-    with pytest.raises(ValidationError):
-        referral_lottery_draw(
-            contract=programme.contract, people=[people[0], people[4]], referred_count=2, referral_date=date(2020, 3, 2)
-        )
-    assert eligible_parse("010190-1234")[1] == [
-        "line 1: give CPR number and name separated by ';' (e.g. 010190-1234; Anna Hansen)"
-    ]
+@pytest.mark.parametrize("language", ["en", "da"])
+def test_a_bad_list_refers_nobody_and_names_every_problem(language):
+    with translation.override(language):
+        line = {"en": "line", "da": "linje"}[language]
+        programme = build_programme()
+        referral_create(contract=programme.contract, cpr="010195-1234", name="Already", referred_on=date(2020, 3, 1))
+        people = [
+            EligiblePerson(1, "010190-1234", "A"),
+            EligiblePerson(2, "010190-1234", "A twin"),
+            EligiblePerson(3, "999999-9999", "Nobody"),
+            EligiblePerson(4, "010195-1234", "Already"),
+            EligiblePerson(5, "010191-1234", "B"),
+        ]
+        before = Candidate.objects.count()
+        with pytest.raises(ValidationError) as error:
+            referral_lottery_draw(
+                contract=programme.contract, people=people, referred_count=2, referral_date=date(2020, 3, 2)
+            )
+        messages = error.value.messages
+        assert any(m.startswith(f"{line} 2:") and f"{line} 1" in m for m in messages)
+        assert any(m.startswith(f"{line} 3:") for m in messages)
+        assert any(m.startswith(f"{line} 4:") and "C003" in m for m in messages)
+        assert Candidate.objects.count() == before and not ReferralLottery.objects.exists()
+        with pytest.raises(ValidationError):
+            referral_lottery_draw(
+                contract=programme.contract, people=people[4:], referred_count=1, referral_date=date(2020, 3, 2)
+            )
+        with pytest.raises(ValidationError):
+            referral_lottery_draw(
+                contract=programme.contract,
+                people=[people[0], people[4]],
+                referred_count=2,
+                referral_date=date(2020, 3, 2),
+            )
+        expected = {
+            "en": "line 1: give CPR number and name separated by ';' (e.g. 010190-1234; Anna Hansen)",
+            "da": "linje 1: angiv CPR-nummer og navn adskilt af ';' (fx 010190-1234; Anna Hansen)",
+        }
+        assert eligible_parse("010190-1234")[1] == [expected[language]]
 
 
 def test_a_lottery_without_a_seed_gets_a_random_one_recorded():

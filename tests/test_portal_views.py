@@ -340,7 +340,7 @@ def test_a_bad_lottery_list_refers_nobody(client, programme, clerk):
             "referral_date": "2020-03-02",
         },
     )
-    assert response.status_code == 400 and "line 3" in body(response)
+    assert response.status_code == 400 and "linje 3" in body(response)
     assert not ReferralLottery.objects.exists()
     assert Candidate.objects.count() == 2
 

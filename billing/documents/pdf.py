@@ -169,7 +169,7 @@ def _render(document: Document) -> bytes:
     facts = [
         (_("Number"), document.number),
         (_("Issue date"), date_da(document.issue_date)),
-        (_("Due date"), date_da(document.due_date)),
+        *([] if document.is_credit_note else [(_("Due date"), date_da(document.due_date))]),
         (_("Week"), f"{weeks.format_week(document.week)} ({weeks.danish_week_label(document.week)})"),
         (_("Contract"), contract.code),
     ]
@@ -259,10 +259,12 @@ def _render(document: Document) -> bytes:
         _p(_("Amount"), styles["head_right"]),
     ]
     rows: list[list[Any]] = [header]
-    for line in document.lines.all():
+    lines = list(document.lines.all())
+    for line in lines:
         week_text = weeks.format_week(line.week)
         if line.adjustment:
-            week_text += "\n" + _("adjusts week %(week)s") % {"week": week_text}
+            # The week column of an adjustment line is the earlier week it corrects.
+            week_text += "\n" + _("(adjustment)")
         rows.append(
             [
                 _p(line.candidate.ref, styles["cell"]),
@@ -343,16 +345,18 @@ def _render(document: Document) -> bytes:
             )
         else:
             payment.append(_p(_("Please mark the payment %(number)s.") % {"number": document.number}, styles["body"]))
-    payment.append(Spacer(1, 2 * mm))
-    payment.append(
-        _p(
-            _(
-                "An adjustment line corrects an earlier week whose status changed after it was billed. Amounts in %(currency)s."
+    if any(line.adjustment for line in lines):
+        payment.append(Spacer(1, 2 * mm))
+        payment.append(
+            _p(
+                _(
+                    "An adjustment line corrects an earlier week whose status changed after it was billed. "
+                    "Amounts in %(currency)s."
+                )
+                % {"currency": currency},
+                styles["small"],
             )
-            % {"currency": currency},
-            styles["small"],
         )
-    )
     story.append(KeepTogether([totals_table, Spacer(1, 8 * mm), *payment]))
 
     canvas_class = _canvas_class(
