@@ -171,7 +171,7 @@ class SimulatorForm(forms.Form):
         localize=True,
     )
     draws = forms.IntegerField(label=gettext_lazy("Monte Carlo draws"), min_value=100, max_value=5000)
-    seed = forms.IntegerField(label=gettext_lazy("Random seed"), min_value=0, max_value=2**31 - 1)
+    seed = forms.IntegerField(label=gettext_lazy("Random seed"), min_value=0, max_value=999_999)
 
     def __init__(self, *args: object, contract: Contract, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -170,5 +170,7 @@ def _xlsx_cell(value: object) -> object:
     if isinstance(value, Count):
         return value.export
     if isinstance(value, Share):
-        return value.ratio
+        return None if value.ratio is None else round(value.ratio, 4)
+    if isinstance(value, float):
+        return round(value, 6)  # a rate; more digits mean nothing
     return value  # Decimal and int as numbers (openpyxl writes Decimal without a float round trip)
