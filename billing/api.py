@@ -17,7 +17,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.http import Http404, HttpResponse
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -55,13 +55,13 @@ from billing.serializers import (
     DisputeSerializer,
     DocumentSerializer,
     DocumentStatusSerializer,
-    ImportErrorsSerializer,
     ImportResultSerializer,
     JournalEntrySerializer,
     LedgerBalanceSerializer,
     PaymentInputSerializer,
     PaymentSerializer,
     ReferralInputSerializer,
+    RowErrorSerializer,
     WeeklyStatusBulkInputSerializer,
     WeeklyStatusSerializer,
 )
@@ -398,7 +398,10 @@ class WeeklyStatusBulkUpsertView(APIView):
 
     @extend_schema(
         request=WeeklyStatusBulkInputSerializer,
-        responses={200: ImportResultSerializer, 400: ImportErrorsSerializer},
+        responses={
+            200: ImportResultSerializer,
+            400: inline_serializer("WeeklyStatusImportErrors", fields={"errors": RowErrorSerializer(many=True)}),
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = WeeklyStatusBulkInputSerializer(data=request.data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -45,10 +45,10 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args: Any, contracts: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contract"].choices = [("", _("All contracts")), *contracts]
+        cast(forms.ChoiceField, self.fields["contract"]).choices = [("", _("All contracts")), *contracts]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("week_from"), data.get("week_to")
         if start and end and end < start:
             self.add_error("week_to", _("The period ends before it starts."))
@@ -81,7 +81,8 @@ class DisputeForm(forms.Form):
     def __init__(self, *args: Any, billed_outcome: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if billed_outcome:
-            self.fields["claimed_outcome"].choices = [c for c in Outcome.choices if c[0] != billed_outcome]
+            field = cast(forms.ChoiceField, self.fields["claimed_outcome"])
+            field.choices = [c for c in Outcome.choices if c[0] != billed_outcome]
 
 
 class DisputeResolveForm(forms.Form):
@@ -95,7 +96,7 @@ class DisputeResolveForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("decision") == Dispute.Status.REJECTED and not (data.get("note") or "").strip():
             self.add_error("note", _("A rejection needs a reason for the municipality."))
         return data

@@ -139,7 +139,7 @@ class DocumentStatusSerializer(serializers.Serializer):
             "amount_paid": money_text(paid),
             "outstanding": money_text(outstanding),
             "open_disputes": instance.open_disputes,  # type: ignore[attr-defined]
-            "corrects": instance.corrects.number if instance.corrects_id else None,
+            "corrects": instance.corrects.number if instance.corrects else None,
             "credited_by": [note.number for note in instance.credit_notes.all()],
         }
 
@@ -229,7 +229,7 @@ class WeeklyStatusRowSerializer(serializers.Serializer):
 
 class WeeklyStatusBulkInputSerializer(serializers.Serializer):
     contract = serializers.CharField(max_length=40, help_text="The contract's code")
-    rows = WeeklyStatusRowSerializer(many=True, allow_empty=False, max_length=5000)
+    rows = WeeklyStatusRowSerializer(many=True, allow_empty=False, max_length=5000)  # type: ignore[call-arg]
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -243,10 +243,6 @@ class RowErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True)
     code = serializers.CharField()
     message = serializers.CharField()
-
-
-class ImportErrorsSerializer(serializers.Serializer):
-    errors = RowErrorSerializer(many=True)
 
 
 # --- candidates ---------------------------------------------------------------------------------------
@@ -290,7 +286,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_document(self, entry: JournalEntry) -> str | None:
-        return entry.document.number if entry.document_id else None
+        return entry.document.number if entry.document else None
 
 
 class LedgerBalanceSerializer(serializers.Serializer):

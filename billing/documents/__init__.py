@@ -31,7 +31,7 @@ def money_da(value: Decimal) -> str:
     """Danish notation: 1.234.567,89 (and -1.200,00)."""
     quantized = abs(value).quantize(CENT)
     whole, fraction = f"{quantized:.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -255,8 +255,8 @@ def _render(document: Document) -> bytes:
     if contract.order_reference:
         order = _cac(root, "OrderReference")
         _cbc(order, "ID", contract.order_reference)
-    if credit and document.corrects_id:
-        corrected = document.corrects
+    corrected = document.corrects if credit else None
+    if corrected is not None:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(reference, "ID", corrected.number)
         _cbc(reference, "UUID", str(corrected.uuid).upper())

@@ -221,8 +221,8 @@ def _render(document: Document) -> bytes:
             styles["party"],
         )
     )
-    if document.is_credit_note and document.corrects_id:
-        corrected = document.corrects
+    corrected = document.corrects if document.is_credit_note else None
+    if corrected is not None:
         about.append(
             _p(
                 _("Credits invoice %(number)s of %(date)s")

@@ -8,6 +8,7 @@ so the adjustment follows on the next document. Who did what when is kept on the
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -22,7 +23,7 @@ from common import weeks
 REASON_MAX_LENGTH = Dispute._meta.get_field("reason").max_length or 500
 
 
-def _user_or_none(user: object | None) -> object | None:
+def _user_or_none(user: object | None) -> Any:
     return user if getattr(user, "pk", None) else None
 
 
@@ -109,7 +110,7 @@ def _locked_open_dispute(dispute: Dispute) -> Dispute:
 def _close(dispute: Dispute, *, status: str, note: str, user: object | None, now: datetime) -> Dispute:
     dispute.status = status
     dispute.resolution_note = note
-    dispute.resolved_by = _user_or_none(user)  # type: ignore[assignment]
+    dispute.resolved_by = _user_or_none(user)
     dispute.resolved_at = now
     dispute._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     dispute._change_reason = note or status  # type: ignore[attr-defined]

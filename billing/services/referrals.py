@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -45,7 +46,7 @@ class LotteryOutcome:
     comparison: list[EligiblePerson]
 
 
-def _user_or_none(user: object | None) -> object | None:
+def _user_or_none(user: object | None) -> Any:
     return user if getattr(user, "pk", None) else None
 
 

@@ -70,7 +70,7 @@ def _filtered_documents(request: HttpRequest) -> tuple[InvoiceFilterForm, QueryS
         if data["week_to"]:
             documents = documents.filter(week__lte=data["week_to"])
         if data["status"]:
-            documents = documents.filter(status=data["status"])
+            documents = documents.filter(status=data["status"])  # type: ignore[misc]  # an annotation
     elif form.is_bound:
         documents = documents.none()
     return form, documents
@@ -82,7 +82,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     """The user's documents, newest first, with derived status; filters by contract, period and status."""
     form, documents = _filtered_documents(request)
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = {key: value for key, value in request.GET.items() if key != "page" and value}
+    query: dict[str, str] = {key: str(value) for key, value in request.GET.items() if key != "page" and value}
     return render(
         request,
         "billing/invoice_list.html",
@@ -104,7 +104,8 @@ def _document(request: HttpRequest, number: str) -> Document:
 
 
 def _detail_context(request: HttpRequest, document: Document, **extra: Any) -> dict[str, Any]:
-    status_row = portal_documents_for_user(request.user).filter(pk=document.pk).values("status", "amount_paid").first()
+    annotated = portal_documents_for_user(request.user).filter(pk=document.pk)
+    status_row = annotated.values("status", "amount_paid").first()  # type: ignore[misc]  # annotations
     status = status_row["status"] if status_row else DocumentStatus.ISSUED
     amount_paid = status_row["amount_paid"] if status_row else ZERO
     lines = list(document_lines_with_disputes(document))
