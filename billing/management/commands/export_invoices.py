@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from billing.exports import document_as_dict, documents_as_csv, documents_for_export
 from billing.models import Document
@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--contract", required=True, help="Contract code, e.g. IMPACT60")
         parser.add_argument("--format", choices=["json", "csv"], default="json")
 
+    # Messages in English whatever LANGUAGE_CODE is: these commands are scripted and their output is read by tools.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         code = options["contract"]
         contract = Contract.objects.filter(code=code).first()

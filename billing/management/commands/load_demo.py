@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandParser, no_translations
 
 from billing.demo import DEMO_CODE, DEMO_URL, demo_load
 from billing.outcomes import success_summary
@@ -20,6 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=60, help="Seed of the generator (same seed, same data).")
 
+    # Messages in English whatever LANGUAGE_CODE is: these commands are scripted and their output is read by tools.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         result = demo_load(seed=options["seed"])
         contract = result.contract

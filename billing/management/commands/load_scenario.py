@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from billing.scenario import ScenarioError, scenario_load_file
 from common import weeks
@@ -20,6 +20,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The scenario JSON file.")
 
+    # Messages in English whatever LANGUAGE_CODE is: these commands are scripted and their output is read by tools.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = scenario_load_file(path=options["file"])

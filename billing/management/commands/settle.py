@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 from django.db.models import Count
 from django.utils import timezone
 
@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--contract", help="Contract code; all contracts when left out")
         parser.add_argument("--as-of", dest="as_of", help="ISO date-time (default now; no zone = Copenhagen)")
 
+    # Messages in English whatever LANGUAGE_CODE is: these commands are scripted and their output is read by tools.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = parse_as_of(options["as_of"]) if options["as_of"] else timezone.now()
         if options["contract"]:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 
 from candidates.services import weekly_status_import_csv
 from organisations.models import Contract
@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--contract", required=True, help="The contract's code, e.g. IMPACT60.")
         parser.add_argument("file", help="The CSV file ('-' reads standard input).")
 
+    # Messages in English whatever LANGUAGE_CODE is: these commands are scripted and their output is read by tools.
+    @no_translations
     def handle(self, *args: Any, **options: Any) -> None:
         code: str = options["contract"].strip()
         contract = Contract.objects.filter(code=code).first()
