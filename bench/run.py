@@ -165,7 +165,7 @@ def bench_settlement(contract_id: int) -> dict[str, float]:
         week = next_week_to_settle(contract)
         last = Document.objects.filter(contract_id=contract_id).order_by("-seq").first()
 
-        def floor() -> None:
+        def floor(last: Document = last, week: date = week) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(FLOOR_SQL, {"document": last.pk, "contract": contract_id, "week": week})
                 transaction.set_rollback(True)
