@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -20,6 +21,7 @@ from billing.models import Document, DocumentEmail
 from common import weeks
 
 logger = logging.getLogger(__name__)
+MAX_AGE_DAYS = 14
 
 
 def document_issued_email(*, document: Document, language: str = "da") -> EmailMessage:
@@ -73,11 +75,21 @@ def document_issued_email(*, document: Document, language: str = "da") -> EmailM
     return message
 
 
-def document_issued_notify(*, document_id: int) -> bool:
+def is_news(document: Document, *, today: date | None = None) -> bool:
+    """Only a recently issued document is mailed: loading a programme's past (a scenario, the demo) issues
+    backdated documents by the hundred, and nobody wants those as e-mails. A missed night is well within."""
+    today = today or timezone.localdate()
+    return document.issue_date >= today - timedelta(days=MAX_AGE_DAYS)
+
+
+def document_issued_notify(*, document_id: int, today: date | None = None) -> bool:
     """Send the issue e-mail once; True if sent now. A missing contact address is logged, not retried."""
     document = documents_for_rendering(Document.objects.filter(pk=document_id)).first()
     if document is None:
         logger.warning("issue e-mail: document %s does not exist", document_id)
+        return False
+    if not is_news(document, today=today):
+        logger.info("issue e-mail: %s was issued %s, too long ago to mail", document.number, document.issue_date)
         return False
     recipient = document.contract.municipality.contact_email
     if not recipient:
@@ -113,6 +125,8 @@ def document_issued_enqueue(*, document: Document) -> None:
     Robust: a broker that cannot be reached is logged and must never undo or interrupt the settlement
     (the document is issued and posted whatever happens to its e-mail).
     """
+    if not is_news(document):
+        return
     document_id = document.pk
 
     def enqueue_issue_email() -> None:

@@ -17,3 +17,17 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _issue_emails_stay_off_the_broker():  # type: ignore[no-untyped-def]
+    """Settling in a test must not queue e-mail tasks on the developer's broker (var/ or Redis).
+
+    The e-mail tests (tests/test_documents_files.py) patch `delay` themselves and call the task's function.
+    """
+    from unittest import mock
+
+    from billing.notifications import send_document_issued_email
+
+    with mock.patch.object(send_document_issued_email, "delay", lambda *args, **kwargs: None):
+        yield

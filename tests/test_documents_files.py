@@ -6,7 +6,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -19,7 +19,7 @@ from billing.documents.bundle import documents_bundle
 from billing.documents.spreadsheets import DATE_FORMAT, MONEY_FORMAT, documents_xlsx
 from billing.exports import document_as_dict, documents_as_csv
 from billing.models import Document, DocumentEmail
-from billing.notifications import document_issued_notify, send_document_issued_email
+from billing.notifications import MAX_AGE_DAYS, document_issued_notify, send_document_issued_email
 from common import weeks
 from tests.billing_helpers import set_status, settle
 from tests.portal_helpers import build_programme
@@ -95,8 +95,9 @@ def test_bundle_holds_pdf_and_xml_of_each_document_and_all_lines():
 def test_issue_email_goes_once_to_the_municipality_with_pdf_and_xml(mailoutbox):
     programme = build_programme()
     invoice = programme.invoice1
-    assert document_issued_notify(document_id=invoice.pk) is True
-    assert document_issued_notify(document_id=invoice.pk) is False  # a redelivered task sends nothing
+    today = invoice.issue_date
+    assert document_issued_notify(document_id=invoice.pk, today=today) is True
+    assert document_issued_notify(document_id=invoice.pk, today=today) is False  # a redelivered task sends nothing
     (message,) = mailoutbox
     assert message.to == ["jobcenter@example.dk"]
     assert invoice.number in message.subject and "2020-W01" in message.subject
@@ -111,7 +112,7 @@ def test_no_contact_address_means_no_email_and_no_record(mailoutbox):
     programme = build_programme()
     programme.municipality.contact_email = ""
     programme.municipality.save(update_fields=["contact_email"])
-    assert document_issued_notify(document_id=programme.invoice1.pk) is False
+    assert document_issued_notify(document_id=programme.invoice1.pk, today=programme.invoice1.issue_date) is False
     assert mailoutbox == [] and not DocumentEmail.objects.exists()
     assert document_issued_notify(document_id=10**9) is False  # a stale task for a missing document
 
@@ -122,16 +123,39 @@ def test_a_failing_mail_server_leaves_no_record_so_the_retry_sends(mailoutbox):
         mock.patch("django.core.mail.EmailMessage.send", side_effect=ConnectionError("smtp down")),
         pytest.raises(ConnectionError),
     ):
-        document_issued_notify(document_id=programme.invoice1.pk)
+        document_issued_notify(document_id=programme.invoice1.pk, today=programme.invoice1.issue_date)
     assert not DocumentEmail.objects.exists()
-    assert document_issued_notify(document_id=programme.invoice1.pk) is True
+    assert document_issued_notify(document_id=programme.invoice1.pk, today=programme.invoice1.issue_date) is True
     assert len(mailoutbox) == 1
+
+
+def test_old_documents_are_not_mailed(mailoutbox):
+    programme = build_programme()
+    invoice = programme.invoice1
+    late = invoice.issue_date + timedelta(days=MAX_AGE_DAYS + 1)
+    assert document_issued_notify(document_id=invoice.pk, today=late) is False
+    assert document_issued_notify(document_id=invoice.pk, today=late - timedelta(days=1)) is True
+    assert len(mailoutbox) == 1
+
+
+def test_loading_a_past_queues_no_email(django_capture_on_commit_callbacks):
+    programme = build_programme()
+    set_status(programme.anna, "2020-W04", "full")
+    with (
+        mock.patch.object(send_document_issued_email, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        settle(programme.contract, "2020-02-03T00:00")  # today is years later
+    assert delay.call_count == 0 and callbacks == []
 
 
 def test_settlement_queues_the_email_after_commit(django_capture_on_commit_callbacks):
     programme = build_programme()
     set_status(programme.anna, "2020-W04", "full")
-    with mock.patch.object(send_document_issued_email, "delay") as delay:
+    with (
+        mock.patch("billing.notifications.timezone.localdate", return_value=date(2020, 2, 3)),
+        mock.patch.object(send_document_issued_email, "delay") as delay,
+    ):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             (document,) = settle(programme.contract, "2020-02-03T00:00")
         assert delay.call_args_list == [mock.call(document.pk)]
@@ -142,8 +166,10 @@ def test_a_broker_failure_does_not_disturb_settlement(django_capture_on_commit_c
     programme = build_programme()
     set_status(programme.anna, "2020-W04", "full")
     with (
-        mock.patch.object(send_document_issued_email, "delay", side_effect=OSError("broker down")),
+        mock.patch("billing.notifications.timezone.localdate", return_value=date(2020, 2, 3)),
+        mock.patch.object(send_document_issued_email, "delay", side_effect=OSError("broker down")) as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         (document,) = settle(programme.contract, "2020-02-03T00:00")
+    assert delay.call_count == 1  # it was tried, failed, and the settlement stands
     assert Document.objects.filter(pk=document.pk, week=date(2020, 1, 20)).exists()
