@@ -109,7 +109,7 @@ def test_chart_series_match_the_hand_computation(small: dict[str, object]) -> No
     assert retention[2] == (1, 3)
     assert retention[4] == (0, 3)
     sectors = {label: (f.value, p.value) for label, f, p in dashboard.sector_rows()}
-    assert sectors == {"Retail": (2, 1), sector_label(""): (1, 1)}  # B and C had no active job
+    assert sectors == {sector_label("Retail"): (2, 1), sector_label(""): (1, 1)}  # B and C had no active job
     assert dashboard.education_weeks().value == 2
     money = {w: (i, p, d) for w, i, p, d in dashboard.money_rows()}
     assert money[W("2020-W02")] == (Decimal("0"), Decimal("0"), Decimal("5000.00"))

@@ -127,21 +127,30 @@ def status_aggregates(*, contract: Contract, through: date) -> StatusAggregates:
             result.retained[int(k)] = count
         else:
             result.horizons[int(k)] = count
+    # The sector of the job placement active in the status' week (the latest started, if several): one
+    # join of the contract's paid statuses with its job placements, ranked per status.
     rows = _fetch(
-        f"""SELECT COALESCE((
-                SELECT COALESCE(NULLIF(j.sector, ''), e.sector)
-                FROM placements_placement p
-                JOIN placements_job j ON j.id = p.job_id
-                JOIN placements_employer e ON e.id = j.employer_id
-                WHERE p.candidate_id = ws.candidate_id AND p.start <= {plus_days("ws.week", 6)}
-                  AND (p."end" IS NULL OR p."end" >= ws.week)
-                ORDER BY p.start DESC, p.id DESC LIMIT 1), '') AS sector,
-            ws.outcome, COUNT(*)
-        FROM candidates_weeklystatus ws
-        JOIN candidates_candidate c ON c.id = ws.candidate_id
-        WHERE c.contract_id = %(contract)s AND ws.outcome IN ('partial', 'full')
-          AND ws.week >= %(first)s AND ws.week <= %(through)s
-        GROUP BY 1, 2""",
+        f"""WITH w AS (
+            SELECT ws.id, ws.candidate_id, ws.week, ws.outcome
+            FROM candidates_weeklystatus ws JOIN candidates_candidate c ON c.id = ws.candidate_id
+            WHERE c.contract_id = %(contract)s AND ws.outcome IN ('partial', 'full')
+              AND ws.week >= %(first)s AND ws.week <= %(through)s
+        ),
+        jp AS (
+            SELECT p.id, p.candidate_id, p.start, p."end", COALESCE(NULLIF(j.sector, ''), e.sector, '') AS sector
+            FROM placements_placement p
+            JOIN placements_job j ON j.id = p.job_id
+            JOIN placements_employer e ON e.id = j.employer_id
+            JOIN candidates_candidate c ON c.id = p.candidate_id
+            WHERE c.contract_id = %(contract)s
+        ),
+        m AS (
+            SELECT w.outcome, jp.sector,
+                   ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY jp.start DESC, jp.id DESC) AS n
+            FROM w LEFT JOIN jp ON jp.candidate_id = w.candidate_id AND jp.start <= {plus_days("w.week", 6)}
+                                AND (jp."end" IS NULL OR jp."end" >= w.week)
+        )
+        SELECT COALESCE(sector, ''), outcome, COUNT(*) FROM m WHERE n = 1 GROUP BY 1, 2""",
         params,
     )
     result.sectors = {(sector or "", outcome): count for sector, outcome, count in rows}
