@@ -296,6 +296,11 @@ def contract_dashboard(
     return dashboard
 
 
+def _every_fourth(rows: list[list[str]]) -> list[list[str]]:
+    """Weekly tables on the page show every fourth week and the last; the exports have every week."""
+    return [row for index, row in enumerate(rows) if index % 4 == 0 or index == len(rows) - 1]
+
+
 def _charts(dashboard: ContractDashboard) -> list[charts.Chart]:
     suppress_note = _("Counts below 5 are not shown (drawn as 0, listed as <5).") if dashboard.suppress else ""
     outcome_rows = dashboard.weekly_outcome_rows()
@@ -313,7 +318,9 @@ def _charts(dashboard: ContractDashboard) -> list[charts.Chart]:
         y_label=_("candidates"),
     )
     outcomes.table_head = [_("Week"), _("Full"), _("Partial"), _("Education")]
-    outcomes.table_rows = [[weeks.format_week(w), f.display, p.display, e.display] for w, f, p, e in outcome_rows]
+    outcomes.table_rows = _every_fourth(
+        [[weeks.format_week(w), f.display, p.display, e.display] for w, f, p, e in outcome_rows]
+    )
     outcomes.note = suppress_note
 
     money_rows = dashboard.money_rows()
@@ -332,9 +339,9 @@ def _charts(dashboard: ContractDashboard) -> list[charts.Chart]:
         y_label="DKK",
     )
     money_chart.table_head = [_("Week"), _("Invoiced"), _("Paid"), _("Capital disbursed")]
-    money_chart.table_rows = [
-        [weeks.format_week(w), format_money(i), format_money(p), format_money(d)] for w, i, p, d in money_rows
-    ]
+    money_chart.table_rows = _every_fourth(
+        [[weeks.format_week(w), format_money(i), format_money(p), format_money(d)] for w, i, p, d in money_rows]
+    )
 
     success_rows = dashboard.success_rows()
     target = float(dashboard.contract.success_target)
