@@ -63,8 +63,9 @@ from placements.forms import PlacementEndForm, PlacementForm
 from placements.views import placements_context
 
 CASELOAD_PAGE_SIZE = 25
-GRID_PAGE_SIZE = 30
+GRID_PAGE_SIZE = 25
 AUDIT_ON_PAGE = 12
+WEEKS_ON_PAGE = 26  # half a year on the page; all weeks on request
 AUDIT_PAGE_SIZE = 50
 
 
@@ -197,11 +198,15 @@ def _programme_context(request: HtmxHttpRequest, candidate: Candidate, **forms: 
 def candidate_page(request: HtmxHttpRequest, candidate: Candidate, **extra: Any) -> HttpResponse:
     """The whole candidate page; `extra` carries bound forms with errors, or a revealed CPR number."""
     context = _programme_context(request, candidate, **extra)
-    statuses = list(candidate_statuses(user=request.user, candidate=candidate))
-    audit = candidate_audit_trail(candidate=candidate)
+    all_weeks = request.GET.get("weeks") == "all"
+    statuses = list(
+        candidate_statuses(user=request.user, candidate=candidate)[: None if all_weeks else WEEKS_ON_PAGE + 1]
+    )
+    audit = candidate_audit_trail(candidate=candidate, limit=AUDIT_ON_PAGE + 1)
     context.update(
         {
-            "statuses": statuses,
+            "statuses": statuses if all_weeks else statuses[:WEEKS_ON_PAGE],
+            "statuses_more": not all_weeks and len(statuses) > WEEKS_ON_PAGE,
             "audit": audit[:AUDIT_ON_PAGE],
             "audit_more": len(audit) > AUDIT_ON_PAGE,
             "notes_form": extra.get("notes_form") or NotesForm(initial={"notes": candidate.notes}),

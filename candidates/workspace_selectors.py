@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -177,13 +178,13 @@ class GridCell:
     settled: bool
     reason: str = ""  # why a cell cannot be edited, for its title
 
-    @property
-    def key(self) -> str:
-        return f"{self.candidate.pk}-{weeks.format_week(self.week)}"
-
-    @property
+    @cached_property
     def week_label(self) -> str:
         return weeks.format_week(self.week)
+
+    @cached_property
+    def key(self) -> str:
+        return f"{self.candidate.pk}-{self.week_label}"
 
 
 @dataclass
@@ -357,7 +358,9 @@ def _field_names(history_model: Any) -> list[tuple[str, str, str]]:
     return names
 
 
-def _entries(records: Sequence[Any], subject_of: Any, lookups: dict[str, dict[int, str]]) -> list[AuditEntry]:
+def _entries(
+    records: Sequence[Any], subject_of: Any, lookups: dict[str, dict[int, str]], shown: set[int] | None = None
+) -> list[AuditEntry]:
     fields = _field_names(type(records[0])) if records else []
     previous: dict[int, Any] = {}
     entries = []
@@ -375,6 +378,8 @@ def _entries(records: Sequence[Any], subject_of: Any, lookups: dict[str, dict[in
         previous[record.id] = record
         if record.history_type == "~" and not changes:
             continue  # a save that changed only skipped fields (e.g. recorded_at)
+        if shown is not None and record.history_id not in shown:
+            continue  # an older record, read only to compare the next one with
         entries.append(
             AuditEntry(
                 at=record.history_date,
@@ -388,24 +393,29 @@ def _entries(records: Sequence[Any], subject_of: Any, lookups: dict[str, dict[in
     return entries
 
 
-def candidate_audit_trail(*, candidate: Candidate) -> list[AuditEntry]:
-    """Every recorded change to the candidate, their placements and weekly statuses, newest first.
+def _history(model: Any, candidate: Candidate, limit: int | None) -> tuple[list[Any], set[int] | None]:
+    """History records of the candidate's objects of one model, ordered by (object, date) so each record can be
+    compared with the one before it. With a limit: the newest `limit` records (`shown`) and, for comparison,
+    the other records of the same objects; two queries either way."""
+    records = model.history.select_related("history_user")
+    records = records.filter(id=candidate.pk) if model is Candidate else records.filter(candidate_id=candidate.pk)
+    shown: set[int] | None = None
+    if limit is not None and model is not Candidate:  # the candidate's own record changes only now and then
+        newest = list(records.order_by("-history_date", "-history_id").values_list("history_id", "id")[:limit])
+        shown = {history_id for history_id, _ in newest}
+        records = records.filter(id__in={object_id for _, object_id in newest})
+    return list(records.order_by("id", "history_date", "history_id")), shown
 
-    Five queries however long the history: the three history tables, and the names behind the ids.
+
+def candidate_audit_trail(*, candidate: Candidate, limit: int | None = None) -> list[AuditEntry]:
+    """Recorded changes to the candidate, their placements and weekly statuses (who, when, old, new, why),
+    newest first; all of them, or the newest `limit`.
+
+    A bounded number of queries however long the history: the three history tables and the names behind ids.
     """
-    candidate_records = list(
-        Candidate.history.filter(id=candidate.pk).select_related("history_user").order_by("history_date", "history_id")
-    )
-    placement_records = list(
-        Placement.history.filter(candidate_id=candidate.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id")
-    )
-    status_records = list(
-        WeeklyStatus.history.filter(candidate_id=candidate.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id")
-    )
+    candidate_records, candidate_shown = _history(Candidate, candidate, limit)
+    placement_records, placement_shown = _history(Placement, candidate, limit)
+    status_records, status_shown = _history(WeeklyStatus, candidate, limit)
     user_ids = {r.consultant_id for r in candidate_records if r.consultant_id}
     job_ids = {r.job_id for r in placement_records if r.job_id}
     lookups = {
@@ -417,17 +427,25 @@ def candidate_audit_trail(*, candidate: Candidate) -> list[AuditEntry]:
         else {},
     }
     job_names = lookups["jobs"]
-    entries = _entries(candidate_records, lambda r: str(Candidate._meta.verbose_name).capitalize(), lookups)
+    entries = _entries(
+        candidate_records, lambda r: str(Candidate._meta.verbose_name).capitalize(), lookups, candidate_shown
+    )
     entries += _entries(
         placement_records,
         lambda r: f"{str(Placement._meta.verbose_name).capitalize()}: {job_names.get(r.job_id, r.education)}",
         lookups,
+        placement_shown,
     )
     entries += _entries(
-        status_records, lambda r: f"{weeks.danish_week_label(r.week)} ({weeks.format_week(r.week)})", lookups
+        status_records,
+        lambda r: f"{weeks.danish_week_label(r.week)} ({weeks.format_week(r.week)})",
+        lookups,
+        status_shown,
     )
+    # Newest first; records saved at the same moment (a bulk load) list the later week first.
+    entries.reverse()
     entries.sort(key=lambda e: e.at, reverse=True)
-    return entries
+    return entries[:limit] if limit is not None else entries
 
 
 def candidate_statuses(*, user: Any, candidate: Candidate) -> QuerySet[WeeklyStatus]:
