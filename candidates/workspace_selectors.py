@@ -344,6 +344,8 @@ def _display(name: str, value: Any, lookups: dict[str, dict[int, str]]) -> str:
         return weeks.format_week(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # 10.00 hours -> 10
     return str(value)
 
 
@@ -442,7 +444,7 @@ def candidate_audit_trail(*, candidate: Candidate, limit: int | None = None) -> 
         lookups,
         status_shown,
     )
-    # Newest first; records saved at the same moment (a bulk load) list the later week first.
+    # Newest first; records saved in the same instant (a bulk load) keep their saving order, last saved first.
     entries.reverse()
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit] if limit is not None else entries
