@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gettext
 import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -81,18 +84,21 @@ def test_validator_messages_are_translated() -> None:
 
 
 def _entries(po: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of every entry but the header; handles wrapped strings."""
+    """(msgid, msgstr, fuzzy) of every entry but the header; wrapped strings joined, plural forms joined by |."""
     entries: list[tuple[str, str, bool]] = []
     for block in po.read_text(encoding="utf-8").split("\n\n"):
         lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
         text = "\n".join(line for line in lines if not line.startswith("#"))
-        match = re.search(r'msgid ((?:".*"\s*)+)msgstr ((?:".*"\s*)+)', text)
+        match = re.search(r'^msgid ((?:".*"\s*)+)', text, re.M)
         if not match:
             continue
         msgid = "".join(re.findall(r'"(.*)"', match.group(1)))
-        msgstr = "".join(re.findall(r'"(.*)"', match.group(2)))
+        forms = [
+            "".join(re.findall(r'"(.*)"', m)) for m in re.findall(r'^msgstr(?:\[\d+\])? ((?:".*"\s*)+)', text, re.M)
+        ]
         if msgid:
+            msgstr = "|".join(forms) if all(forms) else ""
             entries.append((msgid, msgstr, fuzzy))
     return entries
 
@@ -104,15 +110,52 @@ def test_every_danish_message_is_translated_and_compiled() -> None:
     untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
     assert untranslated == []
     for msgid, msgstr, _fuzzy in entries:
-        assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(re.findall(r"%\(\w+\)s", msgstr)), msgid
+        for form in msgstr.split("|"):  # every plural form uses the msgid's placeholders
+            assert set(re.findall(r"%\(\w+\)s", msgid)) == set(re.findall(r"%\(\w+\)s", form)), msgid
     # the compiled catalogue is the .po's: nobody forgot compilemessages
     with po.with_suffix(".mo").open("rb") as compiled:
         catalogue = gettext.GNUTranslations(compiled)
-    stale = [
-        msgid for msgid, msgstr, _fuzzy in entries if catalogue.gettext(_po_unescape(msgid)) != _po_unescape(msgstr)
-    ]
+    stale = [msgid for msgid, msgstr, _fuzzy in entries if _compiled(catalogue, msgid) != _po_unescape(msgstr)]
     assert stale == [], "run manage.py compilemessages"
+
+
+def _compiled(catalogue: gettext.GNUTranslations, msgid: str) -> str:
+    """The compiled translation of an entry in the form `_entries` gives it (plural forms joined by |)."""
+    key = _po_unescape(msgid)
+    if key in catalogue._catalog:  # type: ignore[attr-defined]
+        return catalogue.gettext(key)
+    return "|".join(catalogue.ngettext(key, key, n) for n in (1, 2))
 
 
 def _po_unescape(text: str) -> str:
     return text.replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
+
+
+SOURCE_SUFFIXES = (".py", ".html", ".txt")
+NOT_SOURCE = {".venv", "var", ".git", "node_modules", "bench", "tests", "static", "locale", "__pycache__"}
+
+
+def _copy_sources(target: Path) -> None:
+    """The project's Python files and templates, so makemessages can run without touching the real catalogue."""
+    root = Path(settings.BASE_DIR)
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and path.suffix in SOURCE_SUFFIXES and not NOT_SOURCE & set(relative.parts):
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / relative)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext (xgettext)")
+def test_every_message_in_the_source_has_a_danish_translation(tmp_path: Path, monkeypatch: Any, settings: Any) -> None:
+    """makemessages over a copy of the sources and catalogue finds nothing new: no string of ours stays English."""
+    before = (LOCALE / "da" / "LC_MESSAGES" / "django.po").read_bytes()
+    _copy_sources(tmp_path)
+    shutil.copytree(LOCALE, tmp_path / "locale")
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    monkeypatch.chdir(tmp_path)
+    call_command("makemessages", locale=["da"], no_wrap=True, no_location=True, verbosity=0)
+    entries = _entries(tmp_path / "locale" / "da" / "LC_MESSAGES" / "django.po")
+    untranslated = [msgid for msgid, msgstr, fuzzy in entries if not msgstr or fuzzy]
+    assert untranslated == [], "add Danish for these to locale/da/LC_MESSAGES/django.po and run compilemessages"
+    assert (LOCALE / "da" / "LC_MESSAGES" / "django.po").read_bytes() == before  # the real catalogue untouched
