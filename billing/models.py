@@ -98,7 +98,11 @@ class Document(AppendOnlyModel):
     total = models.DecimalField(_("total"), **MONEY)
     # A credit note names the invoice it corrects (OIOUBL BillingReference): the newest earlier invoice.
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
         verbose_name=_("corrects invoice"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -114,9 +118,7 @@ class Document(AppendOnlyModel):
             # Compared in øre: SQLite stores decimals as floating point, where 0.1 + 0.2 != 0.3.
             models.CheckConstraint(
                 name="document_total_is_subtotal_plus_vat",
-                condition=Exact(
-                    Round(models.F("total") * 100), Round((models.F("subtotal") + models.F("vat")) * 100)
-                ),
+                condition=Exact(Round(models.F("total") * 100), Round((models.F("subtotal") + models.F("vat")) * 100)),
             ),
             models.CheckConstraint(
                 name="document_kind_matches_sign",
@@ -235,7 +237,9 @@ class JournalEntry(AppendOnlyModel):
     document = models.OneToOneField(
         Document, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry"
     )
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry")
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry"
+    )
     disbursement = models.OneToOneField(
         CapitalDisbursement, on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entry"
     )

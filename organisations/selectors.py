@@ -20,7 +20,7 @@ def memberships_of(user: object) -> list[Membership]:
         return []
     cached = getattr(user, "_memberships_cache", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("organisation"))
+        cached = list(Membership.objects.filter(user_id=user.pk).select_related("organisation"))  # type: ignore[attr-defined]
         user._memberships_cache = cached  # type: ignore[attr-defined]
     return cached
 

@@ -126,7 +126,7 @@ class Placement(models.Model):
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if bool(self.job_id) == bool(self.education):
             errors["job"] = _("A placement is either a job or an education, not both or neither.")
         if self.end and self.start and self.end < self.start:

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -140,7 +141,7 @@ def dashboard_csv(dashboard: ContractDashboard) -> str:
     return out.getvalue()
 
 
-def _write(writer: csv.writer, name: str, rows: Iterable[Row]) -> None:  # type: ignore[valid-type]
+def _write(writer: Any, name: str, rows: Iterable[Row]) -> None:
     for row in rows:
         writer.writerow([name, *(_cell(v) for v in row)])
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from billing.analytics import charts
 from billing.analytics.access import Count, Share, format_money, format_percent, share
 from billing.analytics.business_case import BusinessCase, business_case
+from billing.analytics.charts import Chart
 from billing.analytics.selectors import (
     Enrolment,
     Money,
@@ -119,7 +120,7 @@ class ContractDashboard:
     status: StatusAggregates
     money: Money
     business: BusinessCase
-    charts: list[charts.Chart] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
 
     @property
     def case_weeks_full(self) -> Count:
@@ -129,7 +130,7 @@ class ContractDashboard:
     def case_weeks_partial(self) -> Count:
         return Count.of(self.business.weeks_partial, suppress=self.suppress)
 
-    def chart(self, chart_id: str) -> charts.Chart:
+    def chart(self, chart_id: str) -> Chart:
         return next(c for c in self.charts if c.id == chart_id)
 
     # Rows of the exports and tables, counts already suppressed for the audience.
