@@ -157,7 +157,11 @@ class DocumentLine(AppendOnlyModel):
         verbose_name = _("document line")
         verbose_name_plural = _("document lines")
         ordering = ["document", "week", "candidate__ref"]
-        indexes = [models.Index(fields=["candidate", "week"], name="documentline_candidate_week")]
+        indexes = [
+            models.Index(fields=["candidate", "week"], name="documentline_candidate_week"),
+            # Settlement reads only the lines from the week it recomputes from (usually none).
+            models.Index(fields=["week"], name="documentline_week"),
+        ]
         constraints = [models.CheckConstraint(name="documentline_amount_non_zero", condition=~Q(amount=0))]
 
     def __str__(self) -> str:
