@@ -133,3 +133,14 @@ def test_queries_do_not_grow_with_the_caseload(client, team, count, django_asser
         response = client.get(URL, {"consultant": ""})
     assert response.status_code == 200
     assert len(refs(response)) == min(count, 25)
+
+
+def test_the_page_is_danish_first(client, team, settings):
+    settings.LANGUAGE_CODE = "da"
+    team.candidate("A1")
+    client.force_login(team.consultant)
+    body = client.get(URL).content.decode()
+    assert "<h1>Kandidater</h1>" in body
+    assert f"uge {this_week().isocalendar().week}" in body
+    english = client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Candidates</h1>" in english
