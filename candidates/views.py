@@ -35,7 +35,7 @@ from candidates.forms import (
     error_text,
 )
 from candidates.models import Candidate, Outcome
-from candidates.selectors import candidates_editable_by
+from candidates.selectors import candidates_editable_by, status_uploads_for_user
 from candidates.workspace_selectors import (
     candidate_audit_trail,
     candidate_statuses,
@@ -46,7 +46,6 @@ from candidates.workspace_selectors import (
     is_coordinator_of,
     operator_staff_for_user,
     status_grid,
-    uploads_for_user,
     workspace_candidates,
     workspace_contracts,
 )
@@ -509,7 +508,7 @@ def upload_view(request: HtmxHttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return redirect("candidates:upload_detail", pk=upload.pk)
-    recent = list(uploads_for_user(request.user)[:10])
+    recent = list(status_uploads_for_user(request.user).filter(uploaded_by=request.user)[:10])
     return render(request, "candidates/upload.html", {"form": form, "recent": recent, "contracts": contracts})
 
 
@@ -524,7 +523,7 @@ def _where(where: str) -> str:
 @vary_on_headers("HX-Request")
 def upload_detail_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_operator_staff(request)
-    upload = uploads_for_user(request.user).filter(pk=pk).first()
+    upload = status_uploads_for_user(request.user).filter(pk=pk).first()
     if upload is None:
         raise Http404
     errors = [

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from candidates import cpr as cpr_tools
-from candidates.models import Candidate, Outcome, WeeklyStatus, WeeklyStatusUpload
+from candidates.models import Candidate, Outcome, WeeklyStatus
 from candidates.selectors import candidates_editable_by, candidates_for_user, weekly_statuses_for_user
 from common import weeks
 from organisations.models import Contract, Role, User
@@ -470,11 +470,3 @@ def candidate_placements(*, user: Any, candidate: Candidate) -> QuerySet[Placeme
         .select_related("job", "job__employer")
         .order_by("-start", "-pk")
     )
-
-
-def uploads_for_user(user: Any) -> QuerySet[WeeklyStatusUpload]:
-    """The user's own status uploads in their workspace contracts (admins: all)."""
-    uploads = WeeklyStatusUpload.objects.select_related("contract", "uploaded_by").defer("content")
-    if is_admin(user):
-        return uploads.all()
-    return uploads.filter(contract__in=workspace_contracts(user), uploaded_by=user)

@@ -193,13 +193,16 @@ def test_the_upload_is_queued_only_after_commit(team, django_capture_on_commit_c
     assert len(callbacks) == 1
 
 
-def test_uploads_are_private_to_their_uploader_and_outsiders_get_404(client, team):
+def test_uploads_are_seen_by_their_uploader_and_the_coordinator_and_outsiders_get_404(client, team):
     upload = weekly_status_upload_create(
         contract=team.contract, user=team.consultant, file_name="uge.csv", content=b"candidate,week,outcome\n"
     )
     url = reverse("candidates:upload_detail", args=[upload.pk])
     client.force_login(team.other_consultant)
     assert client.get(url).status_code == 404
+    client.force_login(team.coordinator)
+    assert client.get(url).status_code == 200
+    assert client.get(UPLOAD).context["recent"] == []  # the list is of one's own uploads
     for who in (team.municipality_user, team.investor_user):
         client.force_login(who)
         assert client.get(UPLOAD).status_code == 404
