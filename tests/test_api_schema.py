@@ -7,6 +7,8 @@ import re
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -74,7 +76,19 @@ def test_the_sidecar_assets_are_served(client):
     assert finders.find(bundle.removeprefix(settings.STATIC_URL).split("?")[0])
 
 
+@pytest.fixture
+def wsgi_keeps_the_test_connection():  # type: ignore[no-untyped-def]
+    """Like Django's test client: calling the WSGI app must not close the test's connection after each
+    request (inside the test transaction Django would, and every later request would fail)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.slow
+@pytest.mark.usefixtures("wsgi_keeps_the_test_connection")
 def test_schemathesis_finds_no_server_error():
     """Generated requests (valid and invalid) against every operation, as a coordinator and a municipality."""
     from config.wsgi import application

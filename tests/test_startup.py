@@ -40,9 +40,13 @@ PRODUCTION = {
 }
 
 
+# Set by the browser tests' session fixture for Playwright's event loop; never part of a real environment.
+TEST_ONLY_VARIABLES = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_python(code: str, *, env: dict[str, str], var_dir: Path) -> subprocess.CompletedProcess[str]:
     """Runs `code` in a fresh interpreter with exactly the settings variables in `env`."""
-    full_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    full_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES | TEST_ONLY_VARIABLES}
     full_env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_VAR_DIR": str(var_dir)})
     full_env.update(env)
     return subprocess.run(
@@ -89,7 +93,7 @@ def test_production_mode_starts_with_the_required_variables(tmp_path: Path) -> N
 
 
 def test_check_deploy_runs_in_production_mode(tmp_path: Path) -> None:
-    full_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
+    full_env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES | TEST_ONLY_VARIABLES}
     full_env.update(PRODUCTION, DJANGO_VAR_DIR=str(tmp_path))
 
     result = subprocess.run(
