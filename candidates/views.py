@@ -508,7 +508,7 @@ def upload_view(request: HtmxHttpRequest) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             return redirect("candidates:upload_detail", pk=upload.pk)
-    recent = list(status_uploads_for_user(request.user).filter(uploaded_by=request.user)[:10])
+    recent = list(status_uploads_for_user(request.user).filter(uploaded_by_id=request.user.pk)[:10])
     return render(request, "candidates/upload.html", {"form": form, "recent": recent, "contracts": contracts})
 
 

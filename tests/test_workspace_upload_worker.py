@@ -77,7 +77,8 @@ def worker():
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    client = Celery(broker=REDIS_URL, backend=REDIS_URL)
+    # Not the current app: the shared tasks (and the patches on them) must keep resolving to the project's app.
+    client = Celery(broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     client.conf.task_default_queue = queue
     yield client, queue
     os.killpg(process.pid, signal.SIGTERM)
