@@ -73,7 +73,7 @@ def worker():
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    client = Celery(broker=REDIS_URL, backend=REDIS_URL)
+    client = Celery(broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     client.conf.task_default_queue = queue
     yield client, queue
     os.killpg(process.pid, signal.SIGTERM)
