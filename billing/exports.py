@@ -67,7 +67,8 @@ def document_as_dict(document: Document) -> dict[str, Any]:
                 "amount": money_text(line.amount),
                 "adjustment": line.adjustment,
             }
-            for line in document.lines.all()
+            # (week, ref) in code-point order, as B4 orders them: independent of the database's collation.
+            for line in sorted(document.lines.all(), key=lambda line: (line.week, line.candidate.ref, line.pk))
         ],
     }
 

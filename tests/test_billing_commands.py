@@ -112,3 +112,12 @@ def test_export_of_an_unknown_contract_fails():
 
 def test_export_of_a_contract_without_documents_is_an_empty_list(contract):
     assert json.loads(run("export_invoices", "--contract", "EXP1")) == []
+
+
+def test_export_orders_lines_by_week_then_ref_in_code_point_order():
+    contract = make_contract(code="ORD1", first="2020-W01", last="2020-W10")
+    for ref in ("a1", "B1", "Ø1", "C10", "C9"):
+        set_status(make_candidate(contract, ref), "2020-W02", "full")
+    run("settle", "--contract", "ORD1", "--as-of", "2020-01-20T00:00")
+    (document,) = json.loads(run("export_invoices", "--contract", "ORD1"))
+    assert [line["candidate"] for line in document["lines"]] == ["B1", "C10", "C9", "a1", "Ø1"]
