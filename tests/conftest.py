@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+# The `worker` fixture: a real Celery worker subprocess over Redis (tests/celery_worker.py).
+pytest_plugins = ["tests.celery_worker"]
+
 
 @pytest.fixture
 def is_postgres() -> bool:

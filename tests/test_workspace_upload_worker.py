@@ -3,18 +3,11 @@ progress (PostgreSQL only: the worker process must reach the committed test data
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from celery import Celery
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 
 from candidates import tasks
@@ -23,70 +16,6 @@ from common import weeks
 from tests.workspace_helpers import make_team, week_ago, workspace_settings  # noqa: F401
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-def _redis_reachable() -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture
-def worker():
-    """A worker subprocess on its own queue, against the test database (as in test_celery_worker.py)."""
-    if not _redis_reachable():
-        if os.environ.get("REDIS_URL"):
-            pytest.fail(f"REDIS_URL={REDIS_URL} is set but Redis does not answer")
-        pytest.skip("Redis is not running")
-    queue = f"test-upload-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": REDIS_URL,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "CELERY_QUEUE": queue,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-P",
-            "solo",
-            "-l",
-            "info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    # Not the current app: the shared tasks (and the patches on them) must keep resolving to the project's app.
-    client = Celery(broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
-    client.conf.task_default_queue = queue
-    yield client, queue
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    client.close()
 
 
 @pytest.fixture
