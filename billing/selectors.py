@@ -6,6 +6,7 @@ Billing rows are never changed through any role (B10), so there are only `..._fo
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 
@@ -40,6 +41,13 @@ def _contracts(user: object, roles: tuple[str, ...]) -> QuerySet[Contract]:
     return contracts_for_user(user, roles=roles)
 
 
+def _scoped(queryset: QuerySet[Any], user: object, roles: tuple[str, ...], contract_path: str) -> QuerySet[Any]:
+    """Admins see every row; others the rows whose contract (at `contract_path`) they hold one of `roles` in."""
+    if is_admin(user):
+        return queryset.all()
+    return queryset.filter(**{f"{contract_path}__in": _contracts(user, roles)})
+
+
 def settlement_contracts_for_user(user: object) -> QuerySet[Contract]:
     """Contracts whose settlements and invoices the user may see."""
     return _contracts(user, DOCUMENT_ROLES)
@@ -51,56 +59,57 @@ def ledger_contracts_for_user(user: object) -> QuerySet[Contract]:
 
 
 def settlements_for_user(user: object) -> QuerySet[Settlement]:
-    queryset = Settlement.objects.select_related("contract")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(contract__in=_contracts(user, DOCUMENT_ROLES))
+    return _scoped(Settlement.objects.select_related("contract"), user, DOCUMENT_ROLES, "contract")
 
 
 def documents_for_user(user: object) -> QuerySet[Document]:
     """Invoices and credit notes: the municipality of the contract, the operator's coordinator, admins."""
-    queryset = Document.objects.select_related("contract", "contract__municipality", "settlement")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(contract__in=_contracts(user, DOCUMENT_ROLES))
+    return _scoped(
+        Document.objects.select_related("contract", "contract__municipality", "settlement"),
+        user,
+        DOCUMENT_ROLES,
+        "contract",
+    )
 
 
 def document_lines_for_user(user: object) -> QuerySet[DocumentLine]:
-    queryset = DocumentLine.objects.select_related("document", "document__contract", "candidate")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(document__contract__in=_contracts(user, DOCUMENT_ROLES))
+    return _scoped(
+        DocumentLine.objects.select_related("document", "document__contract", "candidate"),
+        user,
+        DOCUMENT_ROLES,
+        "document__contract",
+    )
 
 
 def journal_entries_for_user(user: object) -> QuerySet[JournalEntry]:
     """Ledger entries: the contract's investors, the operator's coordinator, admins."""
-    queryset = JournalEntry.objects.select_related("contract", "document", "payment", "disbursement")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(contract__in=_contracts(user, LEDGER_ROLES))
+    return _scoped(
+        JournalEntry.objects.select_related("contract", "document", "payment", "disbursement"),
+        user,
+        LEDGER_ROLES,
+        "contract",
+    )
 
 
 def postings_for_user(user: object) -> QuerySet[Posting]:
-    queryset = Posting.objects.select_related("entry", "entry__contract")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(entry__contract__in=_contracts(user, LEDGER_ROLES))
+    return _scoped(Posting.objects.select_related("entry", "entry__contract"), user, LEDGER_ROLES, "entry__contract")
 
 
 def disbursements_for_user(user: object) -> QuerySet[CapitalDisbursement]:
     """Capital disbursements of the contracts the user invests in or coordinates; admins all."""
-    queryset = CapitalDisbursement.objects.select_related("contract", "investor", "investor__organisation")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(contract__in=_contracts(user, DISBURSEMENT_ROLES))
+    return _scoped(
+        CapitalDisbursement.objects.select_related("contract", "investor", "investor__organisation"),
+        user,
+        DISBURSEMENT_ROLES,
+        "contract",
+    )
 
 
 def payments_for_user(user: object) -> QuerySet[Payment]:
     """Municipal payments: the paying municipality, the operator's coordinator, admins."""
-    queryset = Payment.objects.select_related("document", "document__contract")
-    if is_admin(user):
-        return queryset.all()
-    return queryset.filter(document__contract__in=_contracts(user, PAYMENT_ROLES))
+    return _scoped(
+        Payment.objects.select_related("document", "document__contract"), user, PAYMENT_ROLES, "document__contract"
+    )
 
 
 def ledger_balances_for_contract(*, contract: Contract) -> dict[str, Decimal]:

@@ -13,7 +13,7 @@ from django.db.models import Count, Max, Min, Sum
 from billing.demo import CANDIDATES, DEMO_CODE, UNPAID_NEWEST, _Demo
 from billing.models import CapitalDisbursement, Document, DocumentLine, JournalEntry, Payment
 from billing.outcomes import success_summary
-from billing.services.ledger import account_balances
+from billing.selectors import ledger_balances_for_contract as account_balances
 from candidates.cpr import parse_cpr
 from candidates.models import Candidate, WeeklyStatus
 from common import weeks

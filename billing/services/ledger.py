@@ -150,16 +150,3 @@ def disbursement_record(
         disbursement=disbursement,
     )
     return disbursement
-
-
-def account_balances(*, contract: Contract) -> dict[str, Decimal]:
-    """Debit-positive balance per account."""
-    rows = (
-        Posting.objects.filter(entry__contract=contract)
-        .values("account")
-        .annotate(debit=Sum("debit"), credit=Sum("credit"))
-    )
-    balances = dict.fromkeys(Account.values, ZERO)
-    for row in rows:
-        balances[row["account"]] = (row["debit"] or ZERO) - (row["credit"] or ZERO)
-    return balances
