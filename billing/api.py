@@ -25,6 +25,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen, audit_record
 from billing.documents import documents_for_rendering, filename
 from billing.documents.oioubl import document_oioubl
 from billing.documents.pdf import document_pdf
@@ -67,6 +69,7 @@ from billing.serializers import (
 )
 from billing.services.disputes import dispute_accept, dispute_open, dispute_reject
 from billing.services.ledger import payment_record
+from billing.services.personal_data import documents_shown_audit
 from billing.services.referrals import referral_create
 from candidates.models import Candidate, WeeklyStatus
 from candidates.selectors import candidates_editable_by, candidates_for_user, weekly_statuses_for_user
@@ -241,6 +244,7 @@ class _InvoiceFileView(APIView):
     extension = ""
     media_type = ""
     filter_backends: list[Any] = []
+    shows_names = False  # the PDF and XLSX renderings print candidates' names: audited
 
     def get_document(self, number: str) -> Document:
         document = documents_for_rendering(documents_for_user(self.request.user).filter(number=number)).first()
@@ -253,6 +257,10 @@ class _InvoiceFileView(APIView):
 
     def get(self, request: Request, number: str) -> HttpResponse:
         document = self.get_document(number)
+        if self.shows_names:
+            documents_shown_audit(
+                user=request.user, documents=[document], action=AuditEvent.Action.EXPORT, rendering=self.extension
+            )
         response = HttpResponse(self.render_file(document), content_type=self.media_type)
         response["Content-Disposition"] = f'attachment; filename="{filename(document, self.extension)}"'
         return response
@@ -271,6 +279,7 @@ def _language(request: Request) -> str:
 @_file_schema("application/pdf", "The document as an A4 PDF")
 class InvoicePdfView(_InvoiceFileView):
     extension, media_type = "pdf", "application/pdf"
+    shows_names = True
     renderer_classes = [JSONRenderer, _binary_renderer("application/pdf", "pdf")]
 
     def render_file(self, document: Document) -> bytes:
@@ -300,6 +309,7 @@ class InvoiceCsvView(_InvoiceFileView):
 )
 class InvoiceXlsxView(_InvoiceFileView):
     extension, media_type = "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    shows_names = True
     renderer_classes = [JSONRenderer, _binary_renderer(media_type, "xlsx")]
 
     def render_file(self, document: Document) -> bytes:
@@ -450,6 +460,17 @@ class CandidateListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Any]:
         return candidates_for_user(self.request.user).order_by("contract__code", "ref")
 
+    def paginate_queryset(self, queryset: Any) -> list[Any] | None:
+        page = super().paginate_queryset(queryset)
+        # Names of the page's candidates are sent: one audit event per contract, one INSERT per request.
+        audit_candidates_seen(
+            user=self.request.user,
+            action=AuditEvent.Action.API_READ,
+            candidates=page if page is not None else queryset,
+            object_type="candidate",
+        )
+        return page
+
 
 class CandidateDetailView(generics.RetrieveAPIView):
     serializer_class = CandidateSerializer
@@ -457,6 +478,18 @@ class CandidateDetailView(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[Any]:
         return candidates_for_user(self.request.user)
+
+    def get_object(self) -> Any:
+        candidate = super().get_object()
+        audit_record(
+            user=self.request.user,
+            action=AuditEvent.Action.API_READ,
+            object_type="candidate",
+            object_id=candidate.pk,
+            candidate=candidate,
+            contract=candidate.contract_id,
+        )
+        return candidate
 
 
 class ReferralCreateView(APIView):

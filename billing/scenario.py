@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen, audit_record
 from billing.services.ledger import disbursement_record
 from candidates.models import Candidate
 from candidates.services import candidate_build, parse_hours, weekly_status_validate, weekly_status_write
@@ -768,8 +770,22 @@ class _Loader:
             batch_size=BATCH_SIZE,
             default_user=self.user if getattr(self.user, "pk", None) else None,
         )
+        audit_candidates_seen(
+            user=self.user,
+            action=AuditEvent.Action.CREATE,
+            candidates=candidates,
+            object_type="candidate",
+            detail={"source": "load_scenario"},
+        )
         placements_create_bulk(placements=self.placements, user=self.user)
         statuses = weekly_status_write(planned=self.planned_statuses, user=self.user, now=self.now)
+        audit_record(
+            user=self.user,
+            action=AuditEvent.Action.IMPORT,
+            object_type="weekly_status",
+            contract=contract,
+            detail={"source": "load_scenario", "created": statuses.created, "updated": statuses.updated},
+        )
         for investor, amount, day, note in self.disbursements:
             disbursement_record(
                 contract=contract, investor=investor, amount=amount, disbursed_on=day, note=note, user=self.user

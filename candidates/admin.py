@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from candidates import cpr as cpr_tools
-from candidates.models import Candidate, PersonalDataAccess, WeeklyStatus, WeeklyStatusUpload
+from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from candidates.selectors import (
     candidates_editable_by,
     candidates_for_user,
@@ -25,7 +25,7 @@ from candidates.selectors import (
 )
 from candidates.services import weekly_status_upsert, weekly_status_validate
 from common import weeks
-from organisations.admin import AdminOnlyMixin, ReadOnlyAdminMixin, RoleScopedAdminMixin
+from organisations.admin import ReadOnlyAdminMixin, RoleScopedAdminMixin
 from organisations.models import Membership, Role, User
 from organisations.selectors import contracts_for_user, organisation_ids
 
@@ -315,18 +315,7 @@ class WeeklyStatusAdmin(HistoryAuditOnlyMixin, RoleScopedAdminMixin, SimpleHisto
         obj.recorded_by, obj.recorded_at = saved.recorded_by, saved.recorded_at
 
 
-# --- audit log and uploads: written by the application only --------------------------------------------
-
-
-@admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(AdminOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Who was shown whose personal data: the data controller's audit log, for admins only, never edited."""
-
-    list_display = ("at", "user", "action", "candidate", "ip")
-    list_filter = ("action", ("candidate__contract", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("user__username", "candidate__ref", "candidate__contract__code")
-    list_select_related = ("user", "candidate", "candidate__contract")
-    date_hierarchy = "at"
+# --- uploads: written by the application only --------------------------------------------
 
 
 @admin.register(WeeklyStatusUpload)

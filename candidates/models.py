@@ -165,32 +165,6 @@ class WeeklyStatus(models.Model):
         return weeks.format_week(self.week)
 
 
-class PersonalDataAccess(models.Model):
-    """An audit line each time someone is shown a candidate's personal data in full (e.g. a revealed CPR)."""
-
-    class Action(models.TextChoices):
-        CPR_REVEAL = "cpr_reveal", _("CPR number revealed")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
-    )
-    candidate = models.ForeignKey(
-        Candidate, on_delete=models.PROTECT, related_name="personal_data_accesses", verbose_name=_("candidate")
-    )
-    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    at = models.DateTimeField(_("at"))
-    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("personal data access")
-        verbose_name_plural = _("personal data accesses")
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["candidate", "at"], name="pdaccess_candidate_at_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.action} {self.candidate_id} {self.at:%Y-%m-%d %H:%M}"
-
-
 class WeeklyStatusUpload(models.Model):
     """An uploaded weekly status file and the progress of its import, so any worker can report to any page."""
 

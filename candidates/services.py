@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from candidates.cpr import parse_cpr
 from candidates.models import Candidate, Outcome, WeeklyStatus
 from common import weeks
@@ -31,6 +33,19 @@ HEADER_HELP = "candidate,week,outcome[,hours][,note]"
 
 def _user_or_none(user: object | None) -> Any:
     return user if getattr(user, "pk", None) else None
+
+
+def _audit_change(*, candidate: Candidate, user: object | None, action: str, fields: Sequence[str]) -> None:
+    """One audit event for a change to the candidate: the names of the changed fields, never their values."""
+    audit_record(
+        user=user,
+        action=action,
+        object_type="candidate",
+        object_id=candidate.pk,
+        candidate=candidate,
+        contract=candidate.contract_id,
+        detail={"fields": sorted(fields)},
+    )
 
 
 def _messages(exc: ValidationError) -> dict[str, list[ValidationError]]:
@@ -145,6 +160,13 @@ def candidate_refer(
     candidate.full_clean()
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate.save()
+    written = ["ref", "name", "cpr", "referred_on", "consent_on"]
+    _audit_change(
+        candidate=candidate,
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        fields=[f for f in written if f == "ref" or getattr(candidate, f if f != "cpr" else "cpr_hash")],
+    )
     return candidate
 
 
@@ -173,6 +195,7 @@ def candidate_enrol(*, candidate: Candidate, enrolled_on: date, user: object | N
     candidate.full_clean()
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate.save(update_fields=["enrolled_on"])
+    _audit_change(candidate=candidate, user=user, action=AuditEvent.Action.UPDATE, fields=["enrolled_on"])
     return candidate
 
 
@@ -204,6 +227,9 @@ def candidate_withdraw(
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate._change_reason = reason  # type: ignore[attr-defined]
     candidate.save(update_fields=["withdrawn_on", "withdrawal_reason"])
+    _audit_change(
+        candidate=candidate, user=user, action=AuditEvent.Action.UPDATE, fields=["withdrawn_on", "withdrawal_reason"]
+    )
     return candidate
 
 
@@ -230,6 +256,7 @@ def candidate_assign_consultant(
     candidate.consultant = consultant
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate.save(update_fields=["consultant"])
+    _audit_change(candidate=candidate, user=user, action=AuditEvent.Action.UPDATE, fields=["consultant"])
     return candidate
 
 
@@ -605,11 +632,13 @@ def weekly_status_import(
     rows: Sequence[Mapping[str, Any]],
     user: object | None = None,
     now: datetime | None = None,
+    audit_candidate_ids: Sequence[int] = (),
 ) -> ImportResult:
     """Upsert weekly statuses, all or nothing: with any bad row nothing is stored and every problem is returned.
 
     `rows` are dicts with `candidate`, `week`, `outcome` and optional `hours`, `note`, and where they come from:
     `line` (CSV line number) or `path` (e.g. a JSON path). A row may carry `error` (a parse problem).
+    A change is logged as one audit event with the counts (and `audit_candidate_ids`, when the caller knows them).
     """
     now = now or timezone.now()
     # Lock the contract row: settlement takes the same lock, so "is this week settled?" cannot change under us.
@@ -621,7 +650,27 @@ def weekly_status_import(
     )
     if errors:
         return ImportResult(errors=errors)
-    return weekly_status_write(planned=planned, user=user, now=now)
+    result = weekly_status_write(planned=planned, user=user, now=now)
+    _audit_import(contract=contract, result=result, user=user, candidate_ids=audit_candidate_ids, now=now)
+    return result
+
+
+def _audit_import(
+    *, contract: Contract, result: ImportResult, user: object | None, candidate_ids: Sequence[int], now: datetime
+) -> None:
+    """One audit event per import call, one INSERT, whatever its size: the counts, not the rows (their who and
+    when are in the statuses' history); the candidates' ids when the caller knows them (a single cell)."""
+    if result.errors or not (result.created or result.updated):
+        return
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.IMPORT,
+        object_type="weekly_status",
+        candidate_ids=candidate_ids,
+        contract=contract,
+        detail={"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+        at=now,
+    )
 
 
 def weekly_status_upsert(
@@ -641,7 +690,7 @@ def weekly_status_upsert(
         week = weeks.format_week(week)
     row = {"candidate": candidate.ref, "week": week, "outcome": outcome, "hours": hours, "note": note}
     contract = candidate.contract
-    result = weekly_status_import(contract=contract, rows=[row], user=user, now=now)
+    result = weekly_status_import(contract=contract, rows=[row], user=user, now=now, audit_candidate_ids=[candidate.pk])
     if result.errors:
         raise ValidationError(
             {(e.field or NON_FIELD_ERRORS): [ValidationError(e.message, code=e.code)] for e in result.errors}

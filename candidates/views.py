@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen, audit_record
 from candidates import services
 from candidates.forms import (
     REASON_TEXTS,
@@ -118,10 +120,6 @@ def _querystring(data: QueryDict, **changes: Any) -> str:
     return query.urlencode()
 
 
-def _client_ip(request: HtmxHttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -158,6 +156,10 @@ def caseload_view(request: HtmxHttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     for candidate in page.object_list:
         candidate.status_label = labels.get(candidate.status, candidate.status)  # type: ignore[attr-defined]
+    # The list shows names: one audit event per contract on the page, one INSERT.
+    audit_candidates_seen(
+        user=request.user, action=AuditEvent.Action.VIEW_LIST, candidates=page.object_list, object_type="caseload"
+    )
     context = {
         "form": form,
         "page": page,
@@ -230,7 +232,21 @@ def candidate_page(request: HtmxHttpRequest, candidate: Candidate, **extra: Any)
 @login_required
 @require_GET
 def candidate_detail_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    return candidate_page(request, _visible_candidate(request, pk))
+    candidate = _visible_candidate(request, pk)
+    _audit_page_view(request, candidate, "candidate")
+    return candidate_page(request, candidate)
+
+
+def _audit_page_view(request: HtmxHttpRequest, candidate: Candidate, page: str) -> None:
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.VIEW_PAGE,
+        object_type="candidate",
+        object_id=candidate.pk,
+        candidate=candidate,
+        contract=candidate.contract_id,
+        detail={"page": page},
+    )
 
 
 @login_required
@@ -243,7 +259,7 @@ def candidate_cpr_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            revealed = cpr_reveal(candidate=candidate, user=request.user, ip=_client_ip(request))
+            revealed = cpr_reveal(candidate=candidate, user=request.user)
         except ValidationError as exc:
             error = error_text(exc.error_list[0].code, exc.messages[0])
     if not request.htmx:
@@ -364,6 +380,7 @@ def candidate_notes_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def candidate_history_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     candidate = _visible_candidate(request, pk)
+    _audit_page_view(request, candidate, "history")
     page = Paginator(candidate_audit_trail(candidate=candidate), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "candidates/candidate_history.html", {"candidate": candidate, "page": page})
 
@@ -393,7 +410,11 @@ def status_grid_view(request: HtmxHttpRequest) -> HttpResponse:
         consultant=filters.get("consultant") or "",
     )
     page = Paginator(candidates, GRID_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = status_grid(user=request.user, candidates=list(page), week_list=week_list, now=now)
+    shown = list(page)
+    rows = status_grid(user=request.user, candidates=shown, week_list=week_list, now=now)
+    audit_candidates_seen(
+        user=request.user, action=AuditEvent.Action.VIEW_LIST, candidates=shown, object_type="status_grid"
+    )
     earlier = weeks.add_weeks(until, -len(week_list))
     later = weeks.add_weeks(until, len(week_list))
     context = {

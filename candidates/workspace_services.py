@@ -13,8 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from candidates import cpr as cpr_tools
-from candidates.models import Candidate, PersonalDataAccess, WeeklyStatusUpload
+from candidates.models import Candidate, WeeklyStatusUpload
 from candidates.selectors import candidates_editable_by, candidates_for_user
 from candidates.services import RowError, weekly_status_csv_parse, weekly_status_import
 from common import weeks
@@ -35,16 +37,21 @@ def _user_or_none(user: object | None) -> Any:
 
 
 @transaction.atomic
-def cpr_reveal(*, candidate: Candidate, user: Any, ip: str | None = None, now: datetime | None = None) -> str:
-    """The candidate's full CPR number (`DDMMYY-SSSS`), logged as a personal data access before it is shown."""
+def cpr_reveal(*, candidate: Candidate, user: Any, now: datetime | None = None) -> str:
+    """The candidate's full CPR number (`DDMMYY-SSSS`), logged in the audit log before it is shown.
+
+    The request's IP address and user agent reach the log through audit.context.
+    """
     if not candidate.cpr_encrypted:
         raise ValidationError(f"{candidate.ref} has no CPR number on record.", code="no_cpr")
-    PersonalDataAccess.objects.create(
+    audit_record(
         user=user,
+        action=AuditEvent.Action.REVEAL_CPR,
+        object_type="candidate",
+        object_id=candidate.pk,
         candidate=candidate,
-        action=PersonalDataAccess.Action.CPR_REVEAL,
-        at=now or timezone.now(),
-        ip=ip or None,
+        contract=candidate.contract_id,
+        at=now,
     )
     return cpr_tools.format_cpr(candidate.cpr)
 
@@ -64,6 +71,15 @@ def candidate_notes_update(*, candidate: Candidate, notes: str, user: object | N
     candidate.full_clean(exclude=["contract", "consultant"], validate_unique=False, validate_constraints=False)
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate.save(update_fields=["notes"])
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        object_type="candidate",
+        object_id=candidate.pk,
+        candidate=candidate,
+        contract=candidate.contract_id,
+        detail={"fields": ["notes"]},
+    )
     return candidate
 
 
@@ -81,6 +97,15 @@ def candidate_consent_record(
     candidate.consent_on = consent_on
     candidate._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     candidate.save(update_fields=["consent_on"])
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        object_type="candidate",
+        object_id=candidate.pk,
+        candidate=candidate,
+        contract=candidate.contract_id,
+        detail={"fields": ["consent_on"]},
+    )
     return candidate
 
 

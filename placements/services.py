@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen, audit_record
 from candidates.models import Candidate
 from organisations.models import Organisation
 from placements.models import Employer, Job, Placement
@@ -19,6 +21,24 @@ BATCH_SIZE = 500
 
 def _user_or_none(user: object | None) -> object | None:
     return user if getattr(user, "pk", None) else None
+
+
+def _set_fields(placement: Placement) -> list[str]:
+    names = ["candidate", "start", "job", "education", "end", "hours_per_week"]
+    return [name for name in names if getattr(placement, name) not in (None, "")]
+
+
+def _audit_placement(*, placement: Placement, user: object | None, action: str, fields: Sequence[str]) -> None:
+    """One audit event for a change to a candidate's placement (field names only)."""
+    audit_record(
+        user=_user_or_none(user),
+        action=action,
+        object_type="placement",
+        object_id=placement.pk,
+        candidate=placement.candidate_id,
+        contract=placement.candidate.contract_id,
+        detail={"fields": sorted(fields)},
+    )
 
 
 def _same_operator(candidate: Candidate, job: Job) -> bool:
@@ -190,20 +210,30 @@ def placement_create(
     placement.full_clean()
     placement._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     placement.save()
+    _audit_placement(placement=placement, user=user, action=AuditEvent.Action.CREATE, fields=_set_fields(placement))
     return placement
 
 
 def placements_create_bulk(*, placements: Sequence[Placement], user: object | None = None) -> list[Placement]:
     """Store placements made by `placement_build` in bulk, with their history (for loads of many)."""
-    return bulk_create_with_history(
+    created = bulk_create_with_history(
         list(placements), Placement, batch_size=BATCH_SIZE, default_user=_user_or_none(user)
     )
+    audit_candidates_seen(
+        user=_user_or_none(user),
+        action=AuditEvent.Action.CREATE,
+        candidates=[placement.candidate for placement in created],
+        object_type="placement",
+        detail={"placements": len(created)},
+    )
+    return created
 
 
 @transaction.atomic
 def placement_end(*, placement: Placement, end: date, user: object | None = None) -> Placement:
     """End a placement on a date (not before its start)."""
-    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    # The candidate comes along for the audit event's contract; only the placement row is locked.
+    placement = Placement.objects.select_for_update(of=("self",)).select_related("candidate").get(pk=placement.pk)
     if end < placement.start:
         raise ValidationError(
             {
@@ -216,4 +246,5 @@ def placement_end(*, placement: Placement, end: date, user: object | None = None
     placement.full_clean()
     placement._history_user = _user_or_none(user)  # type: ignore[attr-defined]
     placement.save(update_fields=["end"])
+    _audit_placement(placement=placement, user=user, action=AuditEvent.Action.UPDATE, fields=["end"])
     return placement

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from billing.models import (
     CapitalDisbursement,
     Dispute,
@@ -25,7 +26,7 @@ from billing.models import (
     Settlement,
 )
 from billing.services.ledger import disbursement_record, document_post, payment_record
-from candidates.models import Candidate, PersonalDataAccess, WeeklyStatus, WeeklyStatusUpload
+from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from common import weeks
 from organisations.models import Role
 from tests.factories import (
@@ -46,7 +47,7 @@ pytestmark = pytest.mark.django_db
 
 BILLING_MODELS = [Settlement, Document, DocumentLine, Payment, CapitalDisbursement, JournalEntry, Posting]
 # Written only by the application: read-only in the admin for everyone.
-READ_ONLY_MODELS = [*BILLING_MODELS, Dispute, DocumentEmail, ReferralLottery, PersonalDataAccess, WeeklyStatusUpload]
+READ_ONLY_MODELS = [*BILLING_MODELS, Dispute, DocumentEmail, ReferralLottery, AuditEvent, WeeklyStatusUpload]
 CPR_1 = "010180-1234"
 CPR_2 = "311299-4321"
 
@@ -92,7 +93,9 @@ def data(db: None) -> dict[str, Any]:
         referral_date=date(2020, 1, 1),
         drawn_at=timezone.now(),
     )
-    PersonalDataAccess.objects.create(user=consultant, candidate=mine, action="cpr_reveal", at=timezone.now())
+    AuditEvent.objects.create(
+        user=consultant, candidate_id=mine.pk, contract=contract, action="reveal_cpr", at=timezone.now()
+    )
     WeeklyStatusUpload.objects.create(
         contract=contract,
         uploaded_by=consultant,
@@ -388,7 +391,7 @@ def test_weekly_status_cannot_be_deleted_or_reverted(superuser_client: Client) -
 def test_audit_log_is_for_admins_and_uploads_hide_the_file(
     superuser_client: Client, coordinator_client: Client
 ) -> None:
-    assert coordinator_client.get(admin_url(PersonalDataAccess, "changelist")).status_code == 403
+    assert coordinator_client.get(admin_url(AuditEvent, "changelist")).status_code == 403
     upload = WeeklyStatusUpload.objects.get()
     assert coordinator_client.get(admin_url(WeeklyStatusUpload, "change", upload.pk)).status_code == 200
     page = superuser_client.get(admin_url(WeeklyStatusUpload, "change", upload.pk)).content.decode()

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from candidates.models import Candidate, PersonalDataAccess
+from audit.models import AuditEvent
+from candidates.models import Candidate
 from candidates.services import weekly_status_upsert
 from tests.factories import PlacementFactory, WeeklyStatusFactory
 from tests.workspace_helpers import htmx, make_team, root_id, this_week, week_ago, workspace_settings  # noqa: F401
@@ -44,22 +45,22 @@ def test_revealing_the_cpr_shows_it_and_logs_who_when_and_from_where(client, tea
     assert response.status_code == 200
     assert root_id(response.content) == "cpr"
     assert "120385-1234" in response.content.decode()
-    access = PersonalDataAccess.objects.get()
-    assert (access.user, access.candidate, access.action, access.ip) == (
+    access = AuditEvent.objects.get(action=AuditEvent.Action.REVEAL_CPR)
+    assert (access.user, access.candidate_id, access.contract_id, access.ip) == (
         team.consultant,
-        candidate,
-        PersonalDataAccess.Action.CPR_REVEAL,
+        candidate.pk,
+        candidate.contract_id,
         "10.1.2.3",
     )
     hidden = htmx(client, "get", url("cpr", candidate))
     assert "120385-XXXX" in hidden.content.decode() and "1234" not in hidden.content.decode()
-    assert PersonalDataAccess.objects.count() == 1  # hiding again is not an access
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL_CPR).count() == 1  # hiding again is not an access
 
 
 def test_reveal_needs_a_post(client, team, candidate):
     client.force_login(team.consultant)
     client.get(url("cpr", candidate))
-    assert not PersonalDataAccess.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL_CPR).exists()
 
 
 @pytest.mark.parametrize("who", ["municipality_user", "investor_user", "stranger"])
@@ -69,7 +70,7 @@ def test_outsiders_get_404_on_every_candidate_url(client, team, candidate, who):
         assert client.get(url(name, candidate)).status_code == 404
     assert client.post(url("cpr", candidate)).status_code == 404
     assert client.post(url("enrol", candidate), {"enrolled_on": "2026-01-05"}).status_code == 404
-    assert not PersonalDataAccess.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.REVEAL_CPR).exists()
 
 
 def test_another_consultants_candidate_is_read_only(client, team, candidate):
@@ -191,14 +192,14 @@ def test_queries_do_not_grow_with_weeks_and_placements(client, team, count, djan
         WeeklyStatusFactory(candidate=candidate, week=week_ago(number + 1), outcome="partial")
         PlacementFactory(candidate=candidate, job=job, start=week_ago(number + 1))
     client.force_login(team.coordinator)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):  # 17 + the audit event of the page view
         response = client.get(url("detail", candidate))
     assert response.status_code == 200
     assert len(response.context["statuses"]) == min(count, 26)  # half a year on the page
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         everything = client.get(url("detail", candidate), {"weeks": "all"})
     assert len(everything.context["statuses"]) == count
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # 10 + the audit event
         assert client.get(url("history", candidate)).status_code == 200
 
 

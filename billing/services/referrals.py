@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen
 from billing.models import ReferralLottery
 from candidates.models import Candidate
 from candidates.services import candidate_build, candidate_refer
@@ -182,6 +184,14 @@ def referral_lottery_draw(
         referred.append((person, candidate))
     recorder = _user_or_none(user)
     bulk_create_with_history([c for _p, c in referred], Candidate, default_user=recorder, default_date=now)
+    audit_candidates_seen(
+        user=recorder,
+        action=AuditEvent.Action.CREATE,
+        candidates=[c for _p, c in referred],
+        object_type="candidate",
+        detail={"source": "referral_lottery", "fields": ["cpr", "name", "ref", "referred_on"]},
+        at=now,
+    )
     lottery = ReferralLottery(
         contract=contract,
         seed=seed,

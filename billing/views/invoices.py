@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import AuditEvent
 from billing.documents import bank_details, documents_for_rendering, filename, percent_da
 from billing.documents.bundle import documents_bundle
 from billing.documents.oioubl import document_oioubl
@@ -35,6 +36,7 @@ from billing.portal_selectors import (
 from billing.selectors import documents_for_user, payments_for_user, settlement_contracts_for_user
 from billing.services.disputes import dispute_open
 from billing.services.ledger import payment_record
+from billing.services.personal_data import documents_shown_audit, lines_shown_audit
 from candidates.models import Outcome
 from common import weeks
 from common.money import ZERO
@@ -147,7 +149,9 @@ def _detail_context(request: HttpRequest, document: Document, **extra: Any) -> d
 @require_GET
 def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     document = _document(request, number)
-    return render(request, "billing/invoice_detail.html", _detail_context(request, document))
+    context = _detail_context(request, document)
+    lines_shown_audit(user=request.user, document=document, lines=context["lines"])
+    return render(request, "billing/invoice_detail.html", context)
 
 
 def _language() -> str:
@@ -158,6 +162,7 @@ def _language() -> str:
 @require_GET
 def invoice_pdf(request: HttpRequest, number: str) -> HttpResponse:
     document = _document(request, number)
+    documents_shown_audit(user=request.user, documents=[document], action=AuditEvent.Action.EXPORT, rendering="pdf")
     return download(document_pdf(document, language=_language()), name=filename(document, "pdf"), extension="pdf")
 
 
@@ -179,6 +184,7 @@ def invoice_csv(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def invoice_xlsx(request: HttpRequest, number: str) -> HttpResponse:
     document = _document(request, number)
+    documents_shown_audit(user=request.user, documents=[document], action=AuditEvent.Action.EXPORT, rendering="xlsx")
     return download(documents_xlsx([document], language=_language()), name=filename(document, "xlsx"), extension="xlsx")
 
 
@@ -207,6 +213,7 @@ def invoice_bundle(request: HttpRequest) -> HttpResponse:
         parts.append(data["contract"])
     first, last = min(d.week for d in selected), max(d.week for d in selected)
     parts.append(weeks.format_week(first) if first == last else f"{weeks.format_week(first)}_{weeks.format_week(last)}")
+    documents_shown_audit(user=request.user, documents=selected, action=AuditEvent.Action.EXPORT, rendering="zip")
     content = documents_bundle(selected, created=timezone.localtime(), language=_language())
     return download(content, name="-".join(parts) + ".zip", extension="zip")
 

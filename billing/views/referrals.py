@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen
 from billing.forms import LotteryForm, ReferralForm
 from billing.portal_selectors import lotteries_for_user, referral_contracts_for_user
 from billing.services.referrals import eligible_parse, lottery_reproduces, referral_create, referral_lottery_draw
@@ -40,10 +42,16 @@ def _contract(request: HttpRequest) -> tuple[Contract, list[Contract]]:
 
 def _page_context(request: HttpRequest, contract: Contract, contracts: list[Contract], **extra: Any) -> dict[str, Any]:
     candidates = candidates_for_user(request.user).filter(contract=contract).order_by("-referred_on", "-pk")
+    page = Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # The list shows names and masked CPR numbers: one audit event.
+    audit_candidates_seen(
+        user=request.user, action=AuditEvent.Action.VIEW_LIST, candidates=page.object_list, object_type="referrals"
+    )
     context = {
         "contract": contract,
         "contracts": contracts,
-        "page": Paginator(candidates, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "lotteries": lotteries_for_user(request.user).filter(contract=contract)[:10],
         "form": ReferralForm(initial={"referred_on": timezone.localdate()}),
     }

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from billing.services.settlement import settle_contract
 from candidates import tasks
-from candidates.models import PersonalDataAccess, WeeklyStatus, WeeklyStatusUpload
+from candidates.models import WeeklyStatus, WeeklyStatusUpload
 from common import weeks
 from placements.models import Placement
 from tests.browser.conftest import DESKTOP, TABLET, screenshot
 from tests.factories import EmployerFactory, JobFactory, PlacementFactory, WeeklyStatusFactory
+from tests.otp_helpers import arm_authenticator, pass_two_factor
 from tests.workspace_helpers import Team, make_team, this_week, week_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,10 +67,12 @@ def world(settings: Any) -> dict[str, Any]:
 
 
 def log_in(page: Any, live_server: Any, user: Any) -> None:
+    arm_authenticator(user.username)
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_two_factor(page, user.username)
     page.wait_for_url(f"{live_server.url}/")
 
 
@@ -113,7 +117,12 @@ def test_find_a_candidate_and_log_a_placement(page, live_server, world):
 
     page.click("#cpr button")
     page.wait_for_selector("#cpr:has-text('120385-1234')")
-    assert PersonalDataAccess.objects.filter(user=team.consultant, candidate=world["people"]["C001"]).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            user=team.consultant, candidate_id=world["people"]["C001"].pk, action=AuditEvent.Action.REVEAL_CPR
+        ).count()
+        == 1
+    )
     screenshot(page, "candidate")
 
 
