@@ -45,6 +45,9 @@ NAV += [
     NavItem(_("Dashboard"), "dashboard:index", frozenset({Role.INVESTOR, Role.MUNICIPALITY, Role.COORDINATOR})),
 ]
 
+# The personal data audit log: coordinators search their contracts' events; admins everything.
+NAV += [NavItem(_("Audit log"), "audit:search", frozenset({Role.COORDINATOR}))]
+
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)

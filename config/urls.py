@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("billing.dashboard_urls")),
     path("", include("candidates.urls")),
     path("", include("placements.urls")),
+    path("", include("audit.urls")),
     path("api/", include("config.api_urls")),
 ]
