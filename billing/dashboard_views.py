@@ -29,6 +29,7 @@ from billing.analytics.access import (
     share,
     suppress_counts_for,
 )
+from billing.analytics.aggregates import dashboard_aggregates_enqueue
 from billing.analytics.figures import ContractDashboard, contract_dashboard
 from billing.analytics.selectors import simulation_base
 from billing.analytics.simulator import (
@@ -54,9 +55,18 @@ def _contract(request: HttpRequest, code: str) -> Contract:
 
 
 def _dashboard(request: HttpRequest, contract: Contract, *, with_charts: bool = True) -> ContractDashboard:
-    return contract_dashboard(
+    dashboard = contract_dashboard(
         contract=contract, suppress=suppress_counts_for(request.user, [contract]), with_charts=with_charts
     )
+    _refresh_if_due(dashboard)
+    return dashboard
+
+
+def _refresh_if_due(dashboard: ContractDashboard) -> None:
+    """Aggregates behind the settled weeks (a correction, or a refresh still queued) were made up live for
+    this page; have them brought up to date for the next one."""
+    if dashboard.status.refresh_due:
+        dashboard_aggregates_enqueue(contract_id=dashboard.contract.pk)
 
 
 # --- the portfolio ---------------------------------------------------------------------------------------
@@ -86,6 +96,8 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     contracts = list(dashboard_contracts_for_user(request.user).order_by("code"))
     suppress = suppress_counts_for(request.user, contracts)
     dashboards = [contract_dashboard(contract=contract, suppress=suppress, with_charts=False) for contract in contracts]
+    for dashboard in dashboards:
+        _refresh_if_due(dashboard)
     totals = None
     if len(dashboards) > 1:
         referred = sum(d.enrolment.referred for d in dashboards)

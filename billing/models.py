@@ -428,3 +428,111 @@ class DocumentEmail(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.document.number} -> {self.recipient}"
+
+
+# --- Dashboard aggregates: precomputed per contract and week (billing/analytics/aggregates.py) -----------
+
+
+class DashboardAggregateState(models.Model):
+    """How far a contract's dashboard aggregates reach, and whether a change since has made them stale.
+
+    The aggregates cover the settled weeks up to `through`. Database triggers set `stale` when a settled
+    week's input changes (they follow Contract.recompute_from, which the engine's own triggers keep), and
+    `sectors_stale_from` when a placement, job or employer changes: the dashboard then computes those
+    figures live until the next settlement (or the rebuild task) refreshes them.
+    """
+
+    contract = models.OneToOneField(
+        Contract, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("contract")
+    )
+    through = models.DateField(_("aggregated through week"), validators=[validate_monday])
+    success_min_weeks = models.PositiveIntegerField(_("weeks for success when aggregated"))
+    stale = models.BooleanField(_("stale"), default=False)
+    sectors_stale_from = models.DateField(_("sector mix stale from"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("dashboard aggregate state")
+        verbose_name_plural = _("dashboard aggregate states")
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} through {weeks.format_week(self.through)}"
+
+
+class ContractWeekAggregate(models.Model):
+    """One settled week of a contract as the dashboard counts it: recorded and billable (B1) outcomes,
+    candidates who succeed (B13) that week and candidates whose first billable week it is."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+", verbose_name=_("contract"))
+    week = models.DateField(_("week"), validators=[validate_monday])
+    full = models.PositiveIntegerField(default=0)
+    partial = models.PositiveIntegerField(default=0)
+    education = models.PositiveIntegerField(default=0)
+    billable_full = models.PositiveIntegerField(default=0)
+    billable_partial = models.PositiveIntegerField(default=0)
+    billable_education = models.PositiveIntegerField(default=0)
+    successes = models.PositiveIntegerField(default=0)
+    first_paid = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dashboard week aggregate")
+        verbose_name_plural = _("dashboard week aggregates")
+        constraints = [models.UniqueConstraint(fields=["contract", "week"], name="contractweekaggregate_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {weeks.format_week(self.week)}"
+
+
+class ContractRetentionAggregate(models.Model):
+    """Candidate-weeks self-supporting `weeks_after` weeks after the candidate's first billable week."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+", verbose_name=_("contract"))
+    weeks_after = models.PositiveIntegerField(_("weeks after the first paid week"))
+    candidates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dashboard retention aggregate")
+        verbose_name_plural = _("dashboard retention aggregates")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "weeks_after"], name="contractretentionaggregate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} +{self.weeks_after}"
+
+
+class ContractSectorAggregate(models.Model):
+    """Candidate-weeks in work per week, outcome and sector of the job placement active that week."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+", verbose_name=_("contract"))
+    week = models.DateField(_("week"), validators=[validate_monday])
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    weeks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dashboard sector aggregate")
+        verbose_name_plural = _("dashboard sector aggregates")
+        indexes = [models.Index(fields=["contract", "week"], name="contractsectoraggregate_week")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {weeks.format_week(self.week)} {self.sector} {self.outcome}"
+
+
+class CandidatePaidAggregate(models.Model):
+    """A candidate's first billable week and billable weeks counted so far (up to the weeks needed for
+    success): what the dashboard needs to extend its aggregates week by week without rereading history."""
+
+    candidate = models.OneToOneField(
+        Candidate, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("candidate")
+    )
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="+", verbose_name=_("contract"))
+    first_paid = models.DateField(_("first paid week"))
+    paid_weeks = models.PositiveIntegerField(_("paid weeks, up to the weeks for success"))
+
+    class Meta:
+        verbose_name = _("dashboard candidate aggregate")
+        verbose_name_plural = _("dashboard candidate aggregates")
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} from {weeks.format_week(self.first_paid)}"

@@ -39,3 +39,12 @@ def settle_all_contracts(as_of: str | None = None) -> int:
     for contract_id in contract_ids:
         settle_contract_task.delay(contract_id, moment.isoformat())
     return len(contract_ids)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, max_retries=5)
+def dashboard_aggregates_refresh_task(contract_id: int) -> str:
+    """Extend or rebuild a contract's dashboard aggregates (enqueued after each settled week and by a
+    dashboard that found them behind). Idempotent: a second run finds them fresh and does nothing."""
+    from billing.analytics.aggregates import dashboard_aggregates_refresh
+
+    return dashboard_aggregates_refresh(contract_id=contract_id)

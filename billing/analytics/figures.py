@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from billing.analytics import charts
 from billing.analytics.access import Count, Share, format_money, format_percent, share
+from billing.analytics.aggregates import dashboard_status_aggregates
 from billing.analytics.business_case import BusinessCase, business_case
 from billing.analytics.charts import Chart
 from billing.analytics.selectors import (
@@ -21,7 +22,6 @@ from billing.analytics.selectors import (
     enrolment,
     money,
     reference_week,
-    status_aggregates,
 )
 from billing.analytics.xirr import xirr
 from common import weeks
@@ -253,7 +253,7 @@ def contract_dashboard(
     """Every figure and chart of one contract's dashboard: a fixed number of grouped queries."""
     ref = reference_week(contract, today=today)
     people = enrolment(contract=contract)
-    status = status_aggregates(contract=contract, through=ref)
+    status = dashboard_status_aggregates(contract=contract, through=ref)
     cash = money(contract=contract)
     succeeded = status.succeeded
     headline = Headline(

@@ -84,6 +84,8 @@ class StatusAggregates:
     horizons: dict[int, int] = field(default_factory=dict)
     # (sector, outcome) -> candidate-weeks in work, by the sector of the active job placement
     sectors: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The stored aggregates (billing/analytics/aggregates.py) lag behind a change: a refresh is worth enqueuing.
+    refresh_due: bool = False
 
     @property
     def succeeded(self) -> int:
@@ -91,7 +93,10 @@ class StatusAggregates:
 
 
 def status_aggregates(*, contract: Contract, through: date) -> StatusAggregates:
-    """Two grouped queries over the contract's statuses up to `through` (one pass over the B1 statuses for
+    """The live computation from every status (the dashboard reads the precomputed aggregates instead,
+    billing/analytics/aggregates.py; tests and the benchmark compare the two).
+
+    Two grouped queries over the contract's statuses up to `through` (one pass over the B1 statuses for
     weekly counts, successes and retention; one for the sector of the active job placement)."""
     params = {**_params(contract, through), "min_weeks": contract.success_min_weeks}
     result = StatusAggregates()

@@ -406,6 +406,8 @@ def settle_next_week(*, contract_id: int, as_of: datetime) -> Settlement | None:
     The lines never pass through Python: the drafts query fills a temporary table, the document's
     totals are summed there and the lines are copied with one INSERT ... SELECT.
     """
+    from billing.analytics.aggregates import dashboard_aggregates_enqueue  # the dashboard imports this module
+
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=contract_id)
         week = next_week_to_settle(contract)
@@ -428,6 +430,7 @@ def settle_next_week(*, contract_id: int, as_of: datetime) -> Settlement | None:
             )
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {LINES_TABLE}")
+        dashboard_aggregates_enqueue(contract_id=contract.pk)
         Contract.objects.filter(pk=contract.pk).update(settled_through=week, recompute_from=None)
     return settlement
 

@@ -1,0 +1,381 @@
+"""The dashboard's status figures, precomputed per contract and settled week so that a page reads a few
+hundred rows instead of every weekly status.
+
+What is stored (billing.models): per week the recorded and billable (B1) outcomes, the candidates who
+succeed (B13) and those first paid that week; retention counts by weeks after the first paid week; the
+sector mix per week; per candidate the first paid week and the billable weeks counted up to those needed
+for success, which is all the next week needs to know about a candidate's past.
+
+One SQL text computes the figures of a range of weeks from those per-candidate facts at its start, and
+serves three uses, so they cannot drift apart:
+- settling a week adds that week (`dashboard_aggregates_refresh`, called in the settlement transaction);
+- a rebuild computes every settled week from empty facts (after a correction of a settled week);
+- the dashboard adds the weeks after the last aggregated one (the unsettled tail, one or two weeks in a
+  running contract) live, and computes everything live while the aggregates are stale.
+Staleness is marked by database triggers (billing/triggers.py, migration 0009), so the figures are exact
+whichever path wrote the data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from billing.analytics.selectors import StatusAggregates, _fetch, _params, as_date, days_between, plus_days
+from billing.models import (
+    CandidatePaidAggregate,
+    ContractRetentionAggregate,
+    ContractSectorAggregate,
+    ContractWeekAggregate,
+    DashboardAggregateState,
+)
+from billing.services.settlement import date_param, statuses_cte
+from organisations.models import Contract
+
+TEMP_TABLE = "sib_dashboard_statuses"
+OUTCOMES = ("full", "partial", "education")
+# Columns of a week's row, in the order the SQL below yields them.
+WEEK_COLUMNS = (
+    "full",
+    "partial",
+    "education",
+    "billable_full",
+    "billable_partial",
+    "billable_education",
+    "successes",
+    "first_paid",
+)
+
+
+def _paid_statuses_ctes(contract: Contract) -> str:
+    """CTEs ending in `t`: the contract's statuses with a paid outcome in weeks %(start)s..%(through)s (and
+    from the first week), with whether each is billable (B1): the only statuses any dashboard figure counts."""
+    return f"""{statuses_cte(contract, from_start=True)},
+        t AS (
+            SELECT candidate_id, week, outcome, billable FROM s
+            WHERE outcome IN ('partial', 'full', 'education') AND week >= %(first)s
+        )"""
+
+
+def _figures_ctes(t: str) -> str:
+    """CTEs for _FIGURES over relation `t` (the paid statuses of one range of weeks), given the per-candidate
+    facts at the range's start (`p`; none when %(with_state)s = 0)."""
+    return f"""p AS (
+            SELECT candidate_id, first_paid, paid_weeks FROM billing_candidatepaidaggregate
+            WHERE contract_id = %(contract)s AND %(with_state)s = 1
+        ),
+        b AS (
+            SELECT t.candidate_id, t.week, p.first_paid AS known_first,
+                   COALESCE(p.paid_weeks, 0) + ROW_NUMBER() OVER (PARTITION BY t.candidate_id ORDER BY t.week) AS n
+            FROM {t} t LEFT JOIN p ON p.candidate_id = t.candidate_id
+            WHERE t.billable = 1
+        ),
+        f AS (SELECT candidate_id, MIN(week) AS first_paid FROM b WHERE known_first IS NULL GROUP BY candidate_id),
+        firsts AS (
+            SELECT candidate_id, first_paid FROM p
+            UNION ALL SELECT candidate_id, first_paid FROM f
+        )"""
+
+
+def _figures_select(t: str) -> str:
+    """Rows (tag, week, weeks_after, 8 counts) of the range. 'W' rows: per week the WEEK_COLUMNS (a week
+    may come in several rows: add them up); 'R' rows: retention counts by weeks after the first paid week."""
+    offset = days_between("tt.week", "firsts.first_paid")
+    return f"""SELECT 'W' AS tag, week, 0 AS k,
+               SUM(CASE WHEN outcome = 'full' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN outcome = 'partial' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN outcome = 'education' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN outcome = 'full' THEN billable ELSE 0 END),
+               SUM(CASE WHEN outcome = 'partial' THEN billable ELSE 0 END),
+               SUM(CASE WHEN outcome = 'education' THEN billable ELSE 0 END),
+               0, 0
+        FROM {t} tt GROUP BY week
+        UNION ALL
+        SELECT 'W', week, 0, 0, 0, 0, 0, 0, 0, COUNT(*), 0 FROM b WHERE n = %(min_weeks)s GROUP BY week
+        UNION ALL
+        SELECT 'W', first_paid, 0, 0, 0, 0, 0, 0, 0, 0, COUNT(*) FROM f GROUP BY first_paid
+        UNION ALL
+        SELECT 'R', NULL, {offset} / 7, COUNT(*), 0, 0, 0, 0, 0, 0, 0
+        FROM {t} tt JOIN firsts ON firsts.candidate_id = tt.candidate_id
+        WHERE tt.week >= firsts.first_paid
+        GROUP BY {offset} / 7"""
+
+
+def _stored_sql() -> str:
+    return f"""SELECT 'W' AS tag, week, 0 AS k, {", ".join(f'"{column}"' for column in WEEK_COLUMNS)}
+        FROM billing_contractweekaggregate WHERE contract_id = %(contract)s
+        UNION ALL
+        SELECT 'R', NULL, weeks_after, candidates, 0, 0, 0, 0, 0, 0, 0
+        FROM billing_contractretentionaggregate WHERE contract_id = %(contract)s"""
+
+
+def _sectors_ctes() -> str:
+    """CTEs ending in `m`: paid candidate-weeks (partial, full) of weeks %(sectors_from)s..%(through)s with
+    the sector of the job placement active that week (n = 1: the latest started, if several)."""
+    return f"""w AS (
+            SELECT ws.id, ws.candidate_id, ws.week, ws.outcome
+            FROM candidates_weeklystatus ws JOIN candidates_candidate c ON c.id = ws.candidate_id
+            WHERE c.contract_id = %(contract)s AND ws.outcome IN ('partial', 'full')
+              AND ws.week >= %(first)s AND ws.week >= %(sectors_from)s AND ws.week <= %(through)s
+        ),
+        jp AS (
+            SELECT p.id, p.candidate_id, p.start, p."end", COALESCE(NULLIF(j.sector, ''), e.sector, '') AS sector
+            FROM placements_placement p
+            JOIN placements_job j ON j.id = p.job_id
+            JOIN placements_employer e ON e.id = j.employer_id
+            JOIN candidates_candidate c ON c.id = p.candidate_id
+            WHERE c.contract_id = %(contract)s
+        ),
+        m AS (
+            SELECT w.week, w.outcome, COALESCE(jp.sector, '') AS sector,
+                   ROW_NUMBER() OVER (PARTITION BY w.id ORDER BY jp.start DESC, jp.id DESC) AS n
+            FROM w LEFT JOIN jp ON jp.candidate_id = w.candidate_id AND jp.start <= {plus_days("w.week", 6)}
+                                AND (jp."end" IS NULL OR jp."end" >= w.week)
+        )"""
+
+
+@dataclass
+class _Figures:
+    """Figures of a range of weeks (or of the stored aggregates), as Python sums."""
+
+    weeks: dict[date, list[int]]
+    retained: dict[int, int]
+
+
+def _collect(rows: list[tuple[Any, ...]], into: _Figures | None = None) -> _Figures:
+    figures = into or _Figures(weeks={}, retained={})
+    for tag, week, k, *counts in rows:
+        if tag == "W":
+            sums = figures.weeks.setdefault(as_date(week), [0] * len(WEEK_COLUMNS))
+            for index, count in enumerate(counts):
+                sums[index] += int(count or 0)
+        else:
+            figures.retained[int(k)] = figures.retained.get(int(k), 0) + int(counts[0])
+    return figures
+
+
+def _range_params(contract: Contract, *, start: date, through: date, with_state: bool) -> dict[str, Any]:
+    return {
+        **_params(contract, through),
+        "start": date_param(start),
+        "min_weeks": contract.success_min_weeks,
+        "with_state": 1 if with_state else 0,
+    }
+
+
+# --- reading: what the dashboard calls --------------------------------------------------------------------
+
+
+def _usable(state: DashboardAggregateState | None, contract: Contract) -> bool:
+    return state is not None and not state.stale and state.success_min_weeks == contract.success_min_weeks
+
+
+def dashboard_status_aggregates(*, contract: Contract, through: date) -> StatusAggregates:
+    """The dashboard's status figures up to `through`: the stored aggregates of the settled weeks plus the
+    weeks after them computed live; everything live when the aggregates are missing, stale or reach past
+    `through`. Three queries, whatever the contract's size."""
+    state = DashboardAggregateState.objects.filter(contract=contract).first()
+    usable = _usable(state, contract) and state is not None and state.through <= through
+    tail_start = contract.first_week
+    sectors_from = contract.first_week
+    if usable and state is not None:
+        tail_start = state.through + timedelta(weeks=1)
+        sectors_from = min(tail_start, max(contract.first_week, state.sectors_stale_from or tail_start))
+    params = {
+        **_range_params(contract, start=tail_start, through=through, with_state=usable),
+        "sectors_from": date_param(sectors_from),
+    }
+    stored = [_stored_sql()] if usable else []
+    if tail_start <= through:
+        sql = f"WITH {_paid_statuses_ctes(contract)}, {_figures_ctes('t')}\n" + "\nUNION ALL\n".join(
+            [*stored, _figures_select("t")]
+        )
+    else:
+        sql = stored[0]
+    figures = _collect(_fetch(sql, params))
+
+    stored_sectors = (
+        [
+            "SELECT sector, outcome, SUM(weeks) FROM billing_contractsectoraggregate "
+            "WHERE contract_id = %(contract)s AND week < %(sectors_from)s GROUP BY sector, outcome"
+        ]
+        if usable
+        else []
+    )
+    if sectors_from <= through:
+        sql = f"WITH {_sectors_ctes()}\n" + "\nUNION ALL\n".join(
+            [*stored_sectors, "SELECT sector, outcome, COUNT(*) FROM m WHERE n = 1 GROUP BY sector, outcome"]
+        )
+    else:
+        sql = stored_sectors[0]
+    sectors: dict[tuple[str, str], int] = defaultdict(int)
+    for sector, outcome, count in _fetch(sql, params):
+        sectors[(sector or "", outcome)] += int(count)
+
+    result = StatusAggregates(
+        refresh_due=contract.settled_through is not None
+        and (
+            not _usable(state, contract)
+            or state is None
+            or state.through != contract.settled_through
+            or state.sectors_stale_from is not None
+        )
+    )
+    for week, counts in sorted(figures.weeks.items()):
+        for index, outcome in enumerate(OUTCOMES):
+            if counts[index]:
+                result.weekly[(week, outcome)] = counts[index]
+            if counts[3 + index]:
+                result.billable[(week, outcome)] = counts[3 + index]
+        if counts[6]:
+            result.successes[week] = counts[6]
+        if counts[7]:
+            horizon = (through - week).days // 7
+            result.horizons[horizon] = result.horizons.get(horizon, 0) + counts[7]
+    result.retained = {k: n for k, n in sorted(figures.retained.items()) if n}
+    result.sectors = {key: n for key, n in sectors.items() if n}
+    return result
+
+
+# --- writing: at settlement, and the rebuild ----------------------------------------------------------------
+
+
+def _fill_temp_table(contract: Contract, *, start: date, through: date) -> None:
+    params = _range_params(contract, start=start, through=through, with_state=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TEMP_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {TEMP_TABLE} AS WITH {_paid_statuses_ctes(contract)} SELECT * FROM t", params
+        )
+
+
+def _store(contract: Contract, *, start: date, through: date, with_state: bool) -> None:
+    """Add the figures of weeks start..through (their paid statuses in the temporary table) to the stored
+    ones. With `with_state` the range is one week following the stored ones; without, the first weeks."""
+    params = _range_params(contract, start=start, through=through, with_state=with_state)
+    figures = _collect(_fetch(f"WITH {_figures_ctes(TEMP_TABLE)}\n{_figures_select(TEMP_TABLE)}", params))
+    ContractWeekAggregate.objects.filter(contract=contract, week__gte=start).delete()
+    ContractWeekAggregate.objects.bulk_create(
+        [
+            ContractWeekAggregate(contract=contract, week=week, **dict(zip(WEEK_COLUMNS, counts, strict=True)))
+            for week, counts in sorted(figures.weeks.items())
+        ]
+    )
+    retention = dict(
+        ContractRetentionAggregate.objects.filter(contract=contract).values_list("weeks_after", "candidates")
+    )
+    for k, n in figures.retained.items():
+        retention[k] = retention.get(k, 0) + n
+    ContractRetentionAggregate.objects.filter(contract=contract).delete()
+    ContractRetentionAggregate.objects.bulk_create(
+        [
+            ContractRetentionAggregate(contract=contract, weeks_after=k, candidates=n)
+            for k, n in sorted(retention.items())
+        ]
+    )
+    # The per-candidate facts move to the end of the range (read above as they were at its start).
+    with connection.cursor() as cursor:
+        if with_state:
+            assert start == through, "an incremental refresh adds one week"
+            cursor.execute(
+                f"""UPDATE billing_candidatepaidaggregate SET paid_weeks = paid_weeks + 1
+                WHERE contract_id = %(contract)s AND paid_weeks < %(min_weeks)s
+                  AND candidate_id IN (SELECT candidate_id FROM {TEMP_TABLE} WHERE billable = 1)""",
+                params,
+            )
+        cursor.execute(
+            f"""INSERT INTO billing_candidatepaidaggregate (candidate_id, contract_id, first_paid, paid_weeks)
+            SELECT candidate_id, %(contract)s, MIN(week),
+                   CASE WHEN COUNT(*) < %(min_weeks)s THEN COUNT(*) ELSE %(min_weeks)s END
+            FROM {TEMP_TABLE} t WHERE billable = 1 AND NOT EXISTS (
+                SELECT 1 FROM billing_candidatepaidaggregate p WHERE p.candidate_id = t.candidate_id
+            )
+            GROUP BY candidate_id""",
+            params,
+        )
+        cursor.execute(f"DROP TABLE {TEMP_TABLE}")
+
+
+def _store_sectors(contract: Contract, *, start: date, through: date) -> None:
+    ContractSectorAggregate.objects.filter(contract=contract, week__gte=start).delete()
+    params = {**_params(contract, through), "sectors_from": date_param(start)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO billing_contractsectoraggregate (contract_id, week, sector, outcome, weeks)
+            WITH {_sectors_ctes()}
+            SELECT %(contract)s, week, sector, outcome, COUNT(*) FROM m WHERE n = 1 GROUP BY week, sector, outcome""",
+            params,
+        )
+
+
+def _save_state(contract: Contract, *, through: date) -> None:
+    DashboardAggregateState.objects.update_or_create(
+        contract=contract,
+        defaults={
+            "through": through,
+            "success_min_weeks": contract.success_min_weeks,
+            "stale": False,
+            "sectors_stale_from": None,
+            "refreshed_at": timezone.now(),
+        },
+    )
+
+
+def _rebuild(*, contract: Contract, through: date) -> None:
+    for model in (ContractWeekAggregate, ContractRetentionAggregate, ContractSectorAggregate, CandidatePaidAggregate):
+        model.objects.filter(contract=contract).delete()
+    start = contract.first_week
+    if through >= start:
+        _fill_temp_table(contract, start=start, through=through)
+        _store(contract, start=start, through=through, with_state=False)
+        _store_sectors(contract, start=start, through=through)
+    _save_state(contract, through=through)
+
+
+@transaction.atomic
+def dashboard_aggregates_refresh(*, contract_id: int) -> str:
+    """Bring a contract's aggregates up to its last settled week; returns what it did.
+
+    The usual night adds one week: one pass over that week's statuses. When the aggregates are stale (a
+    settled week's input changed), the weeks needed for success changed, or nothing is stored yet, every
+    settled week is computed again; a stale sector mix alone is recomputed from where it went stale. The
+    contract row is locked first, as settlement and the engine's triggers lock it, so refreshes,
+    settlements and corrections serialise without deadlocks.
+    """
+    contract = Contract.objects.select_for_update().get(pk=contract_id)
+    state = DashboardAggregateState.objects.select_for_update().filter(contract=contract).first()
+    through = contract.settled_through
+    if through is None:
+        return "unsettled"
+    if not _usable(state, contract) or state is None or state.through > through:
+        _rebuild(contract=contract, through=through)
+        return "rebuilt"
+    if state.through == through and state.sectors_stale_from is None:
+        return "fresh"
+    week = state.through + timedelta(weeks=1)
+    while week <= through:
+        _fill_temp_table(contract, start=week, through=week)
+        _store(contract, start=week, through=week, with_state=True)
+        week += timedelta(weeks=1)
+    sectors_from = state.through + timedelta(weeks=1)
+    if state.sectors_stale_from is not None:
+        sectors_from = max(contract.first_week, min(sectors_from, state.sectors_stale_from))
+    if sectors_from <= through:
+        _store_sectors(contract, start=sectors_from, through=through)
+    _save_state(contract, through=through)
+    return "extended"
+
+
+def dashboard_aggregates_enqueue(*, contract_id: int) -> None:
+    """Refresh the contract's aggregates in the background once the current transaction commits (called
+    at the end of each week's settlement; no query here, so settling costs no more). A broker that cannot
+    be reached is logged and never undoes the settlement: the dashboard stays exact meanwhile, computing
+    the weeks after the stored ones live."""
+    from billing.tasks import dashboard_aggregates_refresh_task
+
+    transaction.on_commit(lambda: dashboard_aggregates_refresh_task.delay(contract_id), robust=True)
