@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from candidates import cpr as cpr_tools
 from candidates.models import Candidate, WeeklyStatus, WeeklyStatusUpload
 from candidates.selectors import (
@@ -104,6 +106,12 @@ class CandidateAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        if self.instance.pseudonymised_at and (cleaned.get("cpr_number") or cleaned.get("name")):
+            # Erased for good: personal data may not come back once the retention period is over.
+            raise ValidationError(
+                _("This candidate is pseudonymised: a name or CPR number cannot be recorded again."),
+                code="pseudonymised",
+            )
         contract = cleaned.get("contract") or getattr(self.instance, "contract", None)
         number = cleaned.get("cpr_number")
         if contract is not None and number:
@@ -183,6 +191,19 @@ class CandidateAdmin(HistoryAuditOnlyMixin, RoleScopedAdminMixin, SimpleHistoryA
 
     def editable_by(self, user: Any) -> QuerySet[Any]:
         return candidates_editable_by(user)
+
+    def save_model(self, request: HttpRequest, obj: Candidate, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        fields = sorted("cpr" if name == "cpr_number" else name for name in form.changed_data)
+        audit_record(
+            user=request.user,
+            action=AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE,
+            object_type="candidate",
+            object_id=obj.pk,
+            candidate=obj,
+            contract=obj.contract_id,
+            detail={"fields": fields, "source": "admin"},
+        )
 
     def foreign_key_scopes(self, user: Any) -> dict[str, QuerySet[Any]]:
         return {"contract": contracts_for_user(user, roles=OPERATOR_ROLES), "consultant": operator_staff_for_user(user)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -74,6 +75,8 @@ class Candidate(models.Model):
 
     # --- personal data ---------------------------------------------------------------------------
     def set_cpr(self, number: str) -> None:
+        if self.pseudonymised_at:
+            raise ValidationError("A pseudonymised candidate cannot get a CPR number again.", code="pseudonymised")
         normalised = cpr_tools.normalise_cpr(number)
         self.cpr_encrypted = cpr_tools.encrypt_cpr(normalised)
         self.cpr_hash = cpr_tools.hash_cpr(normalised)

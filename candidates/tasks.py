@@ -1,4 +1,4 @@
-"""Celery tasks of the candidates app: importing an uploaded weekly status file."""
+"""Celery tasks of the candidates app: importing an uploaded weekly status file; monthly pseudonymisation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from candidates.models import WeeklyStatusUpload
+from candidates.personal_data import candidates_pseudonymise_due
 from candidates.workspace_services import weekly_status_upload_crashed, weekly_status_upload_process
 
 logger = logging.getLogger(__name__)
@@ -22,3 +23,9 @@ def process_weekly_status_upload(upload_id: int) -> str:
         logger.exception("weekly status upload %s failed", upload_id)
         weekly_status_upload_crashed(upload_id=upload_id, error=type(exc).__name__)
         raise
+
+
+@shared_task(acks_late=True)
+def pseudonymise_candidates_past_retention() -> dict[str, int]:
+    """Monthly: erase the personal data of contracts past retention (idempotent: a second run finds nothing)."""
+    return {result.contract: result.candidates for result in candidates_pseudonymise_due()}

@@ -64,6 +64,9 @@ if not DEBUG and (not CPR_ENCRYPTION_KEYS or not CPR_HASH_KEY):
     raise ImproperlyConfigured("Production mode needs CPR_ENCRYPTION_KEYS and CPR_HASH_KEY.")
 CPR_ENCRYPTION_KEYS = CPR_ENCRYPTION_KEYS or [_dev_key("cpr-encryption")]
 CPR_HASH_KEY = CPR_HASH_KEY or _dev_key("cpr-hash")
+# Years after the end of the financial year in which a contract's payment period ended before its candidates
+# are pseudonymised (the bookkeeping law keeps the books five years): candidates/personal_data.py.
+SIB_RETENTION_YEARS = int(os.environ.get("SIB_RETENTION_YEARS", "5"))
 
 # --- applications ---------------------------------------------------------------------------------
 
@@ -219,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
     "settle-all-contracts-nightly": {
         "task": "billing.tasks.settle_all_contracts",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Retention: the candidates of contracts past SIB_RETENTION_YEARS are pseudonymised, first of the month.
+    "pseudonymise-candidates-monthly": {
+        "task": "candidates.tasks.pseudonymise_candidates_past_retention",
+        "schedule": crontab(day_of_month=1, hour=3, minute=30),
     },
 }
 

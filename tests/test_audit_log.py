@@ -253,3 +253,14 @@ def test_the_admin_offers_no_add_change_or_delete_even_to_superusers(admin_clien
         admin_client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_change_in_the_admin_is_logged_with_the_field_names(admin_client, team):
+    candidate = team.candidate("C001", notes="")
+    url = reverse("admin:candidates_candidate_change", args=[candidate.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update({"notes": "Ny note", "contract": candidate.contract_id, "consultant": candidate.consultant_id})
+    assert admin_client.post(url, data).status_code == 302
+    event = events(action=Action.UPDATE).get()
+    assert (event.candidate_id, event.detail) == (candidate.pk, {"fields": ["notes"], "source": "admin"})
