@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from billing.services.settlement import settle_contract
@@ -94,7 +95,7 @@ def test_find_a_candidate_and_log_a_placement(page, live_server, world):
     page.click("nav[aria-label] a[href='/candidates/']")
     screenshot(page, "caseload")
     page.fill("#id_q", "Mette")
-    page.wait_for_function("document.querySelectorAll('#caseload_results tbody tr').length === 1")
+    expect(page.locator("#caseload_results tbody tr")).to_have_count(1)  # (string predicates are eval: CSP)
     page.click("#caseload_results a:has-text('C001')")
     page.wait_for_selector("h1:has-text('Mette Jensen')")
     assert "120385-XXXX" in page.inner_text("#cpr")
