@@ -264,3 +264,18 @@ def test_a_change_in_the_admin_is_logged_with_the_field_names(admin_client, team
     assert admin_client.post(url, data).status_code == 302
     event = events(action=Action.UPDATE).get()
     assert (event.candidate_id, event.detail) == (candidate.pk, {"fields": ["notes"], "source": "admin"})
+
+
+def test_the_dispute_and_referral_lists_log_the_names_they_show(client):
+    from billing.services.disputes import dispute_open
+
+    programme = build_programme()
+    dispute_open(line=programme.invoice1.lines.get(candidate=programme.bo), reason="Syg", claimed_outcome="none")
+    client.force_login(member("municipality", programme.municipality))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("billing:dispute_list"))
+    assert inserts_into_the_log(queries) == 1
+    assert (events().get().object_type, events().get().candidate_id) == ("disputes", programme.bo.pk)
+    client.get(reverse("billing:referrals"))
+    referrals = events(object_type="referrals").get()
+    assert set(referrals.candidate_id_list) == {programme.anna.pk, programme.bo.pk}

@@ -13,6 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.models import AuditEvent
+from audit.services import audit_candidates_seen
 from billing.forms import DisputeResolveForm
 from billing.models import Dispute
 from billing.portal_selectors import disputes_for_user, disputes_resolvable_by
@@ -29,6 +31,14 @@ def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     if status != "all":
         disputes = disputes.filter(status=status)
     page = Paginator(disputes, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    # The list names the disputed lines' candidates: one audit event per contract, one INSERT.
+    audit_candidates_seen(
+        user=request.user,
+        action=AuditEvent.Action.VIEW_LIST,
+        candidates=[dispute.line.candidate for dispute in page.object_list],
+        object_type="disputes",
+    )
     resolvable = set(
         disputes_resolvable_by(request.user).filter(pk__in=[d.pk for d in page]).values_list("pk", flat=True)
     )
