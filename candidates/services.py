@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -19,13 +19,28 @@ from simple_history.utils import bulk_create_with_history
 from audit.models import AuditEvent
 from audit.services import audit_record
 from candidates.cpr import parse_cpr
-from candidates.models import Candidate, Outcome, WeeklyStatus
+from candidates.models import Candidate, WeeklyStatus
+from candidates.status_import import (
+    RANK,
+    CellChecker,
+    ImportResult,  # re-exported with RowError and parse_hours: callers import them from here
+    RowError,
+    before_referral_error,
+    cell_text,
+    duplicate_error,
+    locked_error,
+    reason_required_error,
+    row_where,
+    status_rows_import,
+    unknown_candidate_error,
+)
+from candidates.status_import import (
+    parse_hours as parse_hours,
+)
 from common import weeks
 from organisations.models import Contract, Membership, Role
 
 BATCH_SIZE = 500
-MAX_HOURS = Decimal("168")
-NOTE_MAX_LENGTH = WeeklyStatus._meta.get_field("note").max_length or 500
 REQUIRED_COLUMNS = ("candidate", "week", "outcome")
 OPTIONAL_COLUMNS = ("hours", "note")
 HEADER_HELP = "candidate,week,outcome[,hours][,note]"
@@ -263,37 +278,6 @@ def candidate_assign_consultant(
 # --- weekly status: the one set of rules for import, upload, API, scenario and single cells -------------
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One problem of one row. `where` is `line N` (CSV) or a JSON path such as `weekly_status[2]`."""
-
-    where: str
-    message: str
-    code: str
-    field: str | None = None
-
-    def __str__(self) -> str:
-        if self.where.startswith("line ") or not self.where:
-            return f"{self.where}: {self.message}" if self.where else self.message
-        return f"{self.where}.{self.field}: {self.message}" if self.field else f"{self.where}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-
 @dataclass
 class _Planned:
     candidate: Candidate
@@ -306,41 +290,8 @@ class _Planned:
     hours_given: bool = True
 
 
-def _where(row: Mapping[str, Any]) -> str:
-    if row.get("line") is not None:
-        return f"line {row['line']}"
-    return str(row.get("path") or "")
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def parse_hours(text: str) -> Decimal | None:
-    """`12.5`, `12,5` (Danish decimal comma) or empty; raises ValueError for anything else."""
-    if not text:
-        return None
-    try:
-        value = Decimal(text.replace(",", ".", 1) if text.count(",") == 1 and "." not in text else text)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not value.is_finite() or value < 0 or value > MAX_HOURS or value != value.quantize(Decimal("0.01")):
-        raise ValueError(text)
-    return value.quantize(Decimal("0.01"))
-
-
-def _parse_week_cell(text: str) -> tuple[date | None, str]:
-    try:
-        return weeks.parse_week(text), ""
-    except weeks.WeekError as exc:
-        parts = text.upper().replace(" ", "").split("-W")
-        if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() and len(parts[0]) == 4:
-            year = int(parts[0])
-            return None, (
-                f"{parts[0]}-W{int(parts[1]):02d} does not exist: bad week "
-                f"({year} has {weeks.weeks_in_year(year)} weeks)"
-            )
-        return None, f"bad week '{text}': {exc}"
+_where = row_where
+_text = cell_text
 
 
 def _validate_row(
@@ -349,121 +300,35 @@ def _validate_row(
     contract: Contract,
     candidates: Mapping[str, Candidate],
     existing: Mapping[tuple[str, date], WeeklyStatus],
-    current: date,
+    checker: CellChecker,
     seen: dict[tuple[str, date], str],
 ) -> tuple[_Planned | None, list[RowError]]:
     where = _where(row)
     if row.get("error"):
         return None, [RowError(where, str(row["error"]), str(row.get("error_code") or "format"))]
     if contract.is_locked:
-        return None, [
-            RowError(
-                where,
-                f"locked contract: {contract.code} is settled through its last week "
-                f"{weeks.format_week(contract.last_week)}, so its statuses can no longer change",
-                "locked",
-            )
-        ]
-    errors: list[RowError] = []
-    ref = _text(row.get("candidate"))
+        return None, [locked_error(where, contract)]
+    cells = checker.check(row, where)
+    errors = list(cells.errors)
+    ref, monday = cells.ref, cells.week
     candidate = candidates.get(ref)
-    if not ref:
-        errors.append(RowError(where, "missing candidate (the candidate's ref)", "candidate_missing", "candidate"))
-    elif candidate is None:
-        errors.append(
-            RowError(
-                where,
-                f"unknown candidate '{ref}' (no candidate with that ref in {contract.code})",
-                "unknown_candidate",
-                "candidate",
-            )
-        )
-    week_text = _text(row.get("week"))
-    monday: date | None = None
-    if not week_text:
-        errors.append(RowError(where, "missing week (YYYY-Www, e.g. 2020-W53)", "bad_week", "week"))
-    else:
-        monday, message = _parse_week_cell(week_text)
-        if monday is None:
-            errors.append(RowError(where, message, "bad_week", "week"))
-        elif monday > current:
-            errors.append(
-                RowError(
-                    where,
-                    f"week in the future: {weeks.format_week(monday)} is after the current "
-                    f"week {weeks.format_week(current)}",
-                    "future_week",
-                    "week",
-                )
-            )
-            monday = None
-        elif candidate is not None and monday < candidate.referral_week:
-            errors.append(
-                RowError(
-                    where,
-                    f"week before referral: {weeks.format_week(monday)} is before {ref}'s "
-                    f"referral week {weeks.format_week(candidate.referral_week)}",
-                    "before_referral",
-                    "week",
-                )
-            )
-            monday = None
-    shown = _text(row.get("outcome"))
-    outcome = shown.lower()
-    if outcome not in Outcome.values:
-        message = (
-            f"unknown outcome '{shown}' (use none, partial, full or education)"
-            if shown
-            else "missing outcome (none, partial, full or education)"
-        )
-        errors.append(RowError(where, message, "unknown_outcome", "outcome"))
-    hours_text = _text(row.get("hours"))
-    hours: Decimal | None = None
-    try:
-        hours = parse_hours(hours_text)
-    except ValueError:
-        errors.append(
-            RowError(
-                where,
-                f"bad hours '{hours_text}': give hours per week from 0 to 168, at most two "
-                "decimals (e.g. 12.5 or 12,5)",
-                "bad_hours",
-                "hours",
-            )
-        )
-    note = _text(row.get("note"))
-    if len(note) > NOTE_MAX_LENGTH:
-        errors.append(
-            RowError(
-                where, f"note too long ({len(note)} characters, at most {NOTE_MAX_LENGTH})", "note_too_long", "note"
-            )
-        )
+    if ref and candidate is None:
+        errors.append(unknown_candidate_error(where, ref, contract))
+    if candidate is not None and monday is not None and monday < candidate.referral_week:
+        errors.append(before_referral_error(where, monday, ref, candidate.referral_week))
+        monday = None
     if candidate is not None and monday is not None:
         if (ref, monday) in seen:
-            errors.append(
-                RowError(
-                    where,
-                    f"duplicate row: candidate {ref} week {weeks.format_week(monday)} is "
-                    f"already on {seen[(ref, monday)]}",
-                    "duplicate",
-                )
-            )
+            errors.append(duplicate_error(where, ref, monday, seen[(ref, monday)]))
         else:
             seen[(ref, monday)] = where
+    errors.sort(key=lambda error: RANK[error.field])
     if errors or candidate is None or monday is None:
         return None, errors
     stored = existing.get((ref, monday))
-    if stored is not None and stored.outcome != outcome and contract.is_week_settled(monday) and not note:
-        return None, [
-            RowError(
-                where,
-                f"correction of settled week {weeks.format_week(monday)} needs a reason in the note column "
-                f"({ref}: {stored.outcome} -> {outcome})",
-                "reason_required",
-                "note",
-            )
-        ]
-    return _Planned(candidate, monday, outcome, hours, note, stored, hours_given="hours" in row), []
+    if stored is not None and stored.outcome != cells.outcome and contract.is_week_settled(monday) and not cells.note:
+        return None, [reason_required_error(where, monday, ref, stored.outcome, cells.outcome)]
+    return _Planned(candidate, monday, cells.outcome, cells.hours, cells.note, stored, cells.hours_given), []
 
 
 def weekly_status_validate(
@@ -477,14 +342,16 @@ def weekly_status_validate(
     """Check every row against SPEC section 4; returns the planned writes and every problem found.
 
     Pure: `candidates` maps ref -> candidate (saved or not), `existing` maps (ref, week) -> stored status.
+    For rows of candidates not saved yet (a scenario) and single forms (admin); the import of stored
+    candidates' rows checks the same rules set-based (candidates/status_import.py).
     """
     planned: list[_Planned] = []
     errors: list[RowError] = []
-    current = weeks.current_week(now)
+    checker = CellChecker(now=now)
     seen: dict[tuple[str, date], str] = {}
     for row in rows:
         plan, row_errors = _validate_row(
-            row, contract=contract, candidates=candidates, existing=existing, current=current, seen=seen
+            row, contract=contract, candidates=candidates, existing=existing, checker=checker, seen=seen
         )
         errors.extend(row_errors)
         if plan is not None:
@@ -538,91 +405,15 @@ def weekly_status_write(*, planned: Sequence[_Planned], user: object | None, now
     if creates:
         bulk_create_with_history(creates, WeeklyStatus, batch_size=BATCH_SIZE, default_user=recorder, default_date=now)
     if updates:
-        _bulk_update_statuses(updates)
+        # Small sets only (a scenario's rows are all new): the import writes set-based (status_import.py).
+        WeeklyStatus.objects.bulk_update(
+            updates, ["outcome", "hours", "note", "recorded_by", "recorded_at"], batch_size=BATCH_SIZE
+        )
         # The same history rows bulk_update_with_history would write (history_type "~", reason = note).
         WeeklyStatus.history.bulk_history_create(  # type: ignore[attr-defined]
             updates, batch_size=BATCH_SIZE, update=True, default_user=recorder, default_date=now
         )
     return ImportResult(created=len(creates), updated=len(updates), unchanged=unchanged)
-
-
-_UPDATES_TABLE = "sib_status_updates"
-_VALUES_PER_INSERT = 150  # 6 parameters a row: within SQLite's 999-parameter limit
-
-
-def _bulk_update_statuses(statuses: Sequence[WeeklyStatus]) -> None:
-    """One UPDATE ... FROM a temporary table of the new values.
-
-    Django's bulk_update writes a CASE over every row for every field, which grows quadratically with the
-    batch (20,000 changed rows took minutes); this stays linear on SQLite and PostgreSQL alike.
-    """
-    ops = connection.ops
-    rows = [
-        (
-            status.pk,
-            status.outcome,
-            ops.adapt_decimalfield_value(status.hours, 5, 2),
-            status.note,
-            status.recorded_by_id,
-            ops.adapt_datetimefield_value(status.recorded_at),
-        )
-        for status in statuses
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_UPDATES_TABLE}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_UPDATES_TABLE} (id bigint PRIMARY KEY, outcome varchar(10), "
-            "hours numeric(5, 2), note varchar(500), recorded_by_id bigint, recorded_at timestamp with time zone)"
-        )
-        for start in range(0, len(rows), _VALUES_PER_INSERT):
-            chunk = rows[start : start + _VALUES_PER_INSERT]
-            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(f"INSERT INTO {_UPDATES_TABLE} VALUES {placeholders}", [v for row in chunk for v in row])
-        cursor.execute(
-            f"UPDATE candidates_weeklystatus SET outcome = u.outcome, hours = u.hours, note = u.note, "
-            f"recorded_by_id = u.recorded_by_id, recorded_at = u.recorded_at "
-            f"FROM {_UPDATES_TABLE} AS u WHERE candidates_weeklystatus.id = u.id"
-        )
-        cursor.execute(f"DROP TABLE {_UPDATES_TABLE}")
-
-
-def _existing_statuses(
-    candidates: Mapping[str, Candidate], rows: Sequence[Mapping[str, Any]]
-) -> dict[tuple[str, date], WeeklyStatus]:
-    """Stored statuses for the rows' (candidate, week) pairs, in a number of queries bounded by the batch size."""
-    wanted: dict[int, set[date]] = {}
-    for row in rows:
-        candidate = candidates.get(_text(row.get("candidate")))
-        if candidate is None:
-            continue
-        try:
-            monday = weeks.parse_week(_text(row.get("week")))
-        except weeks.WeekError:
-            continue
-        wanted.setdefault(candidate.pk, set()).add(monday)
-    by_pk = {c.pk: c for c in candidates.values()}
-    all_weeks = sorted(set().union(*wanted.values())) if wanted else []
-    found: dict[tuple[str, date], WeeklyStatus] = {}
-    ids = sorted(wanted)
-    for start in range(0, len(ids), BATCH_SIZE):
-        chunk = ids[start : start + BATCH_SIZE]
-        query = WeeklyStatus.objects.filter(candidate_id__in=chunk)
-        if len(all_weeks) <= BATCH_SIZE:
-            query = query.filter(week__in=all_weeks)
-        for status in query:
-            if status.week in wanted[status.candidate_id]:
-                status.candidate = by_pk[status.candidate_id]
-                found[(status.candidate.ref, status.week)] = status
-    return found
-
-
-def _candidates_by_ref(contract: Contract, rows: Sequence[Mapping[str, Any]]) -> dict[str, Candidate]:
-    """The rows' candidates by ref: a targeted lookup for a few rows (a grid cell), one scan for a big file."""
-    refs = {_text(row.get("candidate")) for row in rows} - {""}
-    query = Candidate.objects.filter(contract=contract)
-    if len(refs) <= BATCH_SIZE:
-        query = query.filter(ref__in=refs)
-    return {c.ref: c for c in query}
 
 
 @transaction.atomic
@@ -643,14 +434,7 @@ def weekly_status_import(
     now = now or timezone.now()
     # Lock the contract row: settlement takes the same lock, so "is this week settled?" cannot change under us.
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    candidates = _candidates_by_ref(contract, rows)
-    existing = _existing_statuses(candidates, rows)
-    planned, errors = weekly_status_validate(
-        contract=contract, candidates=candidates, existing=existing, rows=rows, now=now
-    )
-    if errors:
-        return ImportResult(errors=errors)
-    result = weekly_status_write(planned=planned, user=user, now=now)
+    result = status_rows_import(contract=contract, rows=rows, user_id=getattr(_user_or_none(user), "pk", None), now=now)
     _audit_import(contract=contract, result=result, user=user, candidate_ids=audit_candidate_ids, now=now)
     return result
 
