@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from candidates.models import Candidate, Outcome
 from common import weeks
+from common.uploads import uploaded_file_check
 
 # Service errors carry English detail; the page shows these Danish-first texts for the codes it knows
 # (the detail stays available where it names the line or the value at fault).
@@ -41,9 +42,6 @@ ERROR_TEXTS: dict[str, Any] = {
     "duplicate_column": _("Column appears twice."),
     "xlsx_unreadable": _("The file is not a readable XLSX workbook."),
     "crashed": _("The import stopped unexpectedly; nothing was stored."),
-    "file_format": _("Upload a CSV or an XLSX file."),
-    "file_empty": _("The file is empty."),
-    "file_too_large": _("The file is too large (at most 5 MB)."),
     "not_operator": _("You do not work on this contract."),
     "job_xor_education": _("Choose a job or write an education, not both."),
     "end_before_start": _("The placement ends before it starts."),
@@ -183,6 +181,14 @@ class UploadForm(forms.Form):
         help_text=_("CSV or XLSX with the columns candidate, week, outcome and optionally hours and note."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
+
+    def clean_file(self) -> Any:
+        """Size, type by name and by content, XLSX structure: refused here with the file's name and the reason."""
+        upload = self.cleaned_data["file"]
+        content = upload.read()
+        upload.seek(0)
+        uploaded_file_check(name=upload.name, content=content, size=upload.size)
+        return upload
 
     def __init__(self, *args: Any, contracts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,13 +20,11 @@ from candidates.models import Candidate, WeeklyStatusUpload
 from candidates.selectors import candidates_editable_by, candidates_for_user
 from candidates.services import RowError, weekly_status_csv_parse, weekly_status_import
 from common import weeks
+from common.uploads import too_many_rows, upload_limits, uploaded_file_check, xlsx_archive_check
 from organisations.models import Contract, Role
 from organisations.selectors import contracts_for_user
 
 logger = logging.getLogger(__name__)
-
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-XLSX_MAGIC = b"PK\x03\x04"
 
 
 def _user_or_none(user: object | None) -> Any:
@@ -112,17 +110,6 @@ def candidate_consent_record(
 # --- weekly status uploads -----------------------------------------------------------------------------------
 
 
-def _format_of(file_name: str, content: bytes) -> str:
-    name = file_name.lower()
-    if name.endswith(".xlsx") or content.startswith(XLSX_MAGIC):
-        return WeeklyStatusUpload.Format.XLSX
-    if name.endswith((".csv", ".txt")):
-        return WeeklyStatusUpload.Format.CSV
-    raise ValidationError(
-        {"file": ValidationError(f"{file_name} is neither a CSV nor an XLSX file.", code="file_format")}
-    )
-
-
 @transaction.atomic
 def weekly_status_upload_create(
     *, contract: Contract, user: Any, file_name: str, content: bytes, now: datetime | None = None
@@ -132,22 +119,15 @@ def weekly_status_upload_create(
         raise ValidationError(
             {"contract": ValidationError(f"You do not record statuses in {contract.code}.", code="not_operator")}
         )
-    if not content:
-        raise ValidationError({"file": ValidationError(f"{file_name} is empty.", code="file_empty")})
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise ValidationError(
-            {
-                "file": ValidationError(
-                    f"{file_name} is {len(content) // 1024} KB; at most {MAX_UPLOAD_BYTES // 1024} KB.",
-                    code="file_too_large",
-                )
-            }
-        )
+    try:
+        file_format = uploaded_file_check(name=file_name, content=content)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc}) from None
     upload = WeeklyStatusUpload.objects.create(
         contract=contract,
         uploaded_by=user,
         file_name=file_name[:255],
-        file_format=_format_of(file_name, content),
+        file_format=file_format,
         content=content,
         uploaded_at=now or timezone.now(),
     )
@@ -169,10 +149,13 @@ def _cell_text(value: Any) -> str:
     return " ".join(str(value).split())  # one line per row, so line numbers match the sheet's rows
 
 
-def weekly_status_xlsx_to_csv(content: bytes) -> str:
+def weekly_status_xlsx_to_csv(content: bytes, *, file_name: str) -> str:
     """The first sheet of an XLSX file as the SPEC CSV, row for row, so the CSV rules and line numbers apply."""
     import openpyxl
 
+    # Checked again here, not only on upload: the worker is what unpacks the file (ZIP bomb guard).
+    xlsx_archive_check(name=file_name, content=content)
+    max_rows = upload_limits().max_rows
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -183,6 +166,8 @@ def weekly_status_xlsx_to_csv(content: bytes) -> str:
         writer = csv.writer(out, lineterminator="\n")
         width = 0
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > max_rows:  # the header is line 1, as in a CSV file
+                raise too_many_rows(name=file_name, limit=max_rows)
             cells = [_cell_text(value) for value in row]
             while cells and cells[-1] == "":
                 cells.pop()
@@ -249,9 +234,9 @@ def weekly_status_upload_process(*, upload: WeeklyStatusUpload, now: datetime | 
     content = bytes(upload.content)
     if upload.file_format == WeeklyStatusUpload.Format.XLSX:
         try:
-            content = weekly_status_xlsx_to_csv(content).encode()
+            content = weekly_status_xlsx_to_csv(content, file_name=upload.file_name).encode()
         except ValidationError as exc:
-            return _fail(upload, [RowError("", exc.messages[0], "xlsx_unreadable")], now)
+            return _fail(upload, [RowError("", exc.messages[0], exc.error_list[0].code or "xlsx_unreadable")], now)
     parsed = weekly_status_csv_parse(content)
     if parsed.errors:
         return _fail(upload, parsed.errors, now)

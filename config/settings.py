@@ -268,6 +268,19 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"OutcomeEnum": "candidates.models.Outcome"},
 }
 
+# --- uploads --------------------------------------------------------------------------------------
+# An uploaded file (weekly statuses) or an API request body is at most SIB_UPLOAD_MAX_BYTES; files are
+# kept in memory up to that and no further (common.uploads.SizeLimitedUploadHandler); a CSV has at most
+# SIB_UPLOAD_MAX_ROWS lines, an XLSX unpacks to at most SIB_XLSX_MAX_UNCOMPRESSED_BYTES.
+
+SIB_UPLOAD_MAX_BYTES = int(os.environ.get("SIB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+SIB_UPLOAD_MAX_ROWS = int(os.environ.get("SIB_UPLOAD_MAX_ROWS", "100000"))
+SIB_XLSX_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("SIB_XLSX_MAX_UNCOMPRESSED_BYTES", str(100 * 1024 * 1024)))
+FILE_UPLOAD_HANDLERS = ["common.uploads.SizeLimitedUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = SIB_UPLOAD_MAX_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = SIB_UPLOAD_MAX_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 # --- mail -----------------------------------------------------------------------------------------
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
