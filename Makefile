@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install run test test-sqlite lint format bench messages
+.PHONY: help install run test test-sqlite lint audit format bench messages
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,11 +60,22 @@ test: install messages  ## the full test suite (PostgreSQL/Redis when DATABASE_U
 test-sqlite: install messages  ## the test suite on the embedded default: SQLite and the filesystem broker
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install  ## ruff (lint + format check), missing migrations, mypy
+lint: install  ## ruff (lint + format check), missing migrations, mypy, bandit, pip-audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/mypy .
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	@$(MAKE) --no-print-directory audit
+
+# --strict: a package the advisory service does not know (or cannot be asked about) fails the audit,
+# so an unreachable service is an error, never a silent pass. SKIP_PIP_AUDIT=1 skips it, saying so.
+audit: install  ## pip-audit: requirements.txt and requirements-dev.txt against PyPI's vulnerability data
+	@if [ "$${SKIP_PIP_AUDIT:-0}" = "1" ]; then \
+	  echo "WARNING: pip-audit SKIPPED (SKIP_PIP_AUDIT=1): the dependencies were NOT checked for known vulnerabilities" >&2; \
+	else \
+	  $(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt -r requirements-dev.txt; \
+	fi
 
 format: install  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406  # only escape() for ReportLab paragraphs; nothing is parsed
 
 from django.utils import translation
 from django.utils.translation import gettext as _

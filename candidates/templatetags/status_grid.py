@@ -120,7 +120,7 @@ def status_cell(
             value = _e(shared["labels"].get(cell.status.outcome, cell.status.outcome))
         else:
             value = f'<span class="muted">{DASH}</span>'
-        return mark_safe(f'{opening}<span class="cell-value">{value}</span>{error_html}</td>')  # noqa: S308 - escaped above
+        return mark_safe(f'{opening}<span class="cell-value">{value}</span>{error_html}</td>')  # noqa: S308  # nosec B308 B703  # escaped above
 
     url = f"{shared['url_prefix']}{cell.candidate.pk}/{cell.week_label}/"
     iso = cell.week.isocalendar()
@@ -148,7 +148,7 @@ def status_cell(
             f'<span class="cell-actions"><button type="submit" class="small primary">{shared["save"]}</button>'
             f'<button type="button" class="small" id="cancel-{key}" hx-get="{url}">{shared["cancel"]}</button></span>'
         )
-    return mark_safe(  # noqa: S308 - every value from data or users is escaped above
+    return mark_safe(  # noqa: S308  # nosec B308 B703  # every value from data or users is escaped above
         f'{opening}<form method="post" action="{url}" hx-post="{url}">'
         f'<input type="hidden" name="csrfmiddlewaretoken" value="{shared["csrf"]}">'
         f'<input type="hidden" name="next" value="{shared["grid_url"]}">'
