@@ -4,8 +4,8 @@ from csp.constants import NONCE
 from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts.api import TokenLoginView
 from billing import api
 
 app_name = "api"
@@ -38,7 +38,7 @@ urlpatterns = [
         ),
         name="redoc",
     ),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", TokenLoginView.as_view(), name="token"),
     path("contracts/", api.ContractListView.as_view(), name="contracts"),
     path("contracts/<str:code>/", api.ContractDetailView.as_view(), name="contract"),
     path("invoices/", api.InvoiceListView.as_view(), name="invoices"),

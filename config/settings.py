@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -87,7 +88,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "common",
+    "accounts",
     "organisations",
     "candidates",
     "placements",
@@ -106,9 +112,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Login hardening (accounts/): idle and absolute session timeout, then the second factor.
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a login that django-axes locked into the lockout page (accounts.views.lockout).
+    "axes.middleware.AxesMiddleware",
     "audit.context.AuditContextMiddleware",
 ]
 
@@ -156,6 +168,29 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 hashes new passwords; a password stored under another hasher is re-hashed at its next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# django-axes first: it refuses a locked login before the password is checked (AxesBackend is also a
+# ModelBackend, so `Client.force_login` and session users keep working through it).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout after AXES_FAILURE_LIMIT wrong passwords for one username from one address, for
+# AXES_COOLOFF_MINUTES; a successful login or a password reset clears the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+# Second factor (TOTP, accounts/): the name authenticator apps show for the account.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "SIB")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -289,7 +324,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "faktura@localh
 # --- security (production) ------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
+# A login lasts at most SESSION_COOKIE_AGE and ends after SESSION_IDLE_TIMEOUT without a request
+# (accounts.middleware.SessionTimeoutMiddleware).
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_COOKIE_AGE", str(60 * 60 * 8)))
+SESSION_IDLE_TIMEOUT = int(os.environ.get("DJANGO_SESSION_IDLE_TIMEOUT", str(30 * 60)))
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -343,5 +381,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes: failed logins and lockouts are warnings; its start-up banner and per-attempt notes are not.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -36,3 +36,34 @@ def _issue_emails_stay_off_the_broker():  # type: ignore[no-untyped-def]
     task = getattr(send_document_issued_email, "_get_current_object", lambda: send_document_issued_email)()
     with mock.patch.object(task, "delay", lambda *args, **kwargs: None):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _forced_logins_pass_two_factor():  # type: ignore[no-untyped-def]
+    """`client.force_login(user)`, the suite's shortcut past the login page, also passes the second factor.
+
+    Municipality, investor, coordinator and admin users must give a TOTP code after their password
+    (accounts.middleware.TwoFactorRequiredMiddleware); without this every page test of those roles would be
+    redirected to the two-factor pages. A forced login gets a confirmed authenticator and the session is
+    marked verified by it, as django_otp.login does after a real code. The two-factor tests
+    (tests/test_accounts_two_factor.py) log in through the login form or `client.login` instead.
+    """
+    from unittest import mock
+
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):  # type: ignore[no-untyped-def]
+        original(self, user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    with mock.patch.object(ClientMixin, "force_login", force_login):
+        yield

@@ -17,6 +17,7 @@ from billing.models import Dispute, Document, Payment
 from candidates.models import Candidate, WeeklyStatus
 from tests.billing_helpers import W, set_status, settle
 from tests.factories import MunicipalityFactory, OperatorFactory
+from tests.otp_helpers import authenticator_for, code_now
 from tests.portal_helpers import build_programme, member
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,11 @@ def api_as(user) -> APIClient:
 
 def test_token_is_obtained_with_username_and_password(programme):
     user = member("municipality", programme.municipality, username="kommune")
-    response = APIClient().post("/api/auth/token/", {"username": "kommune", "password": "correct horse battery staple"})
+    # The municipality's role needs a second factor: the code from its authenticator comes along.
+    code = code_now(authenticator_for(user))
+    response = APIClient().post(
+        "/api/auth/token/", {"username": "kommune", "password": "correct horse battery staple", "otp_token": code}
+    )
     assert response.status_code == 200
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")

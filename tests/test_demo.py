@@ -63,6 +63,7 @@ def test_load_demo_builds_the_documented_programme(capsys: pytest.CaptureFixture
     for username, password in printed.items():
         if username != "username":
             assert User.objects.get(username=username).check_password(password), username
+    assert "set up two-factor at their first login" in out
     roles = {(m.user.username, m.role, m.organisation_id) for m in Membership.objects.select_related("user")}
     assert roles == {
         ("konsulent", "consultant", contract.operator_id),

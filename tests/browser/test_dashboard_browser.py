@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from billing.demo import demo_load
 from candidates.models import Candidate
 from tests.browser.conftest import SCREENSHOTS, screenshot
+from tests.otp_helpers import arm_authenticator, pass_two_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 PASSWORD = "dashboard demo password"
@@ -27,10 +28,12 @@ def demo(settings: Any) -> Any:
 
 
 def _log_in(page: Any, live_server: Any, username: str) -> None:
+    arm_authenticator(username)
     page.goto(f"{live_server.url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    pass_two_factor(page, username)
     page.wait_for_url(f"{live_server.url}/")
 
 

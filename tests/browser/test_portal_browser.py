@@ -15,6 +15,7 @@ from billing.models import Dispute
 from billing.notifications import send_document_issued_email
 from candidates.models import WeeklyStatus
 from tests.billing_helpers import W, set_status, settle
+from tests.otp_helpers import arm_authenticator, pass_two_factor
 from tests.portal_helpers import build_programme, member
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,10 +30,12 @@ def shot(page: Any, name: str) -> None:
 
 
 def log_in(page: Any, base: str, username: str) -> None:
+    arm_authenticator(username)
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_two_factor(page, username)
     page.wait_for_url(f"{base}/")
 
 

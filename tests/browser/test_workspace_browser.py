@@ -19,6 +19,7 @@ from common import weeks
 from placements.models import Placement
 from tests.browser.conftest import DESKTOP, TABLET, screenshot
 from tests.factories import EmployerFactory, JobFactory, PlacementFactory, WeeklyStatusFactory
+from tests.otp_helpers import arm_authenticator, pass_two_factor
 from tests.workspace_helpers import Team, make_team, this_week, week_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,10 +68,12 @@ def world(settings: Any) -> dict[str, Any]:
 
 
 def log_in(page: Any, live_server: Any, user: Any) -> None:
+    arm_authenticator(user.username)
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    pass_two_factor(page, user.username)
     page.wait_for_url(f"{live_server.url}/")
 
 

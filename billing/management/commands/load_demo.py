@@ -52,3 +52,7 @@ class Command(BaseCommand):
             if number == 0:
                 self.stdout.write(rule)
         self.stdout.write(rule)
+        self.stdout.write(
+            "Coordinator, municipality, investor and admin set up two-factor at their first login "
+            "(an authenticator app scans the QR code shown)."
+        )
