@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     contracts = contracts_for_user(request.user).select_related("municipality", "operator")
     return render(

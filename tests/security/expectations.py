@@ -124,7 +124,7 @@ EXPECT: dict[str, Expect] = {
     # site
     "home": page(GET=EVERYONE),
     "healthz": page(GET=EVERYONE, anonymous=OK, why="docker compose health check: no data"),
-    "login": page(GET=EVERYONE, anonymous=OK),
+    "login": page(GET=EVERYONE, POST=EVERYONE, anonymous=OK, why="the login form (a logged-in user is sent on)"),
     "logout": page(
         POST=NOBODY,
         admin={"POST": LOGIN},
@@ -196,7 +196,9 @@ EXPECT: dict[str, Expect] = {
         colleague=lambda s: {"pk": s.second_placement.pk},
     ),
     # the login machinery (accounts/): one's own security settings, no contract's data
-    "accounts:security": page(GET=EVERYONE),
+    "accounts:security": page(
+        GET=EVERYONE, POST=EVERYONE, why="the view takes any method (it renders the page); require_GET would do"
+    ),
     "accounts:otp_setup": page(GET=EVERYONE, POST=EVERYONE),
     "accounts:otp_verify": page(GET=EVERYONE, POST=EVERYONE),
     "accounts:otp_disable": page(POST=EVERYONE),
@@ -207,6 +209,7 @@ EXPECT: dict[str, Expect] = {
     "accounts:password_reset_done": page(GET=EVERYONE, anonymous=OK),
     "accounts:password_reset_confirm": page(
         GET=EVERYONE,
+        POST=EVERYONE,
         obj=lambda s: {"uidb64": "MQ", "token": "set-password"},
         other_ok=EVERYONE,
         anonymous=OK,

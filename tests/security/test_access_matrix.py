@@ -149,3 +149,24 @@ def test_access(world: World, key: str, method: str, role: str, side: str) -> No
         )
         found = [marker for marker in foreign.markers() if marker in text and marker not in asked]
         assert not found, f"{method} {url} shows {role} contract {foreign.code}'s data: {found}"
+
+
+def _undeclared_methods() -> list[Any]:
+    cases = []
+    for key in sorted(set(ROUTES) & set(EXPECT)):
+        for method in ("GET", "POST"):
+            if method not in EXPECT[key].methods and not key.startswith("admin"):
+                cases.append(pytest.param(key, method, id=f"{key} {method}"))
+    return cases
+
+
+@pytest.mark.parametrize(("key", "method"), _undeclared_methods())
+def test_undeclared_methods_are_refused(world: World, key: str, method: str) -> None:
+    """A method the table does not declare must not reach the view: 405 for admin (who may do anything)."""
+    expect, route = EXPECT[key], ROUTES[key]
+    s = world.side("A")
+    url = build_url(route, expect.obj(s) if expect.obj else None, expect.args(s) if expect.args else ())
+    client = Client()
+    client.force_login(world.users["admin"])
+    response = _request(client, method, url, query=expect.query(s) if expect.query else {}, data={}, as_json=False)
+    assert response.status_code == 405, f"{method} {url} answers {response.status_code}: declare it or refuse it"
