@@ -185,7 +185,12 @@ EXPECT: dict[str, Expect] = {
         colleague_methods=READ,
     ),
     "candidates:upload": page(GET=OPERATOR_STAFF, POST=OPERATOR_STAFF),
-    "candidates:upload_detail": page(GET=OPERATOR_STAFF, obj=lambda s: {"pk": s.upload.pk}),
+    "candidates:upload_detail": page(
+        GET=OPERATOR_STAFF,
+        obj=lambda s: {"pk": s.upload.pk},
+        colleague=lambda s: {"pk": s.second_upload.pk},
+        why="a consultant follows their own uploads; the coordinator all of the operator's",
+    ),
     "placements:employers": page(GET=OPERATOR_STAFF, POST=OPERATOR_STAFF),
     "placements:employer": page(GET=OPERATOR_STAFF, POST=OPERATOR_STAFF, obj=lambda s: {"pk": s.employer.pk}),
     "placements:job_search": page(GET=OPERATOR_STAFF),

@@ -88,7 +88,7 @@ class Side:
     municipality: Any
     investor: Any
     candidate: Any  # on the side's consultant's caseload
-    second_candidate: Any  # on no caseload
+    second_candidate: Any  # on the colleague's caseload
     status: Any
     employer: Any
     job: Any
@@ -102,6 +102,7 @@ class Side:
     dispute: Any
     lottery: Any
     upload: Any
+    second_upload: Any  # the colleague's
     document_email: Any
     consultant: Any
     token: Any
@@ -166,7 +167,9 @@ def _side(letter: str, *, investor_org: Any) -> Side:
 
     (ref1, name1, cpr1), (ref2, name2, cpr2) = PEOPLE[letter]
     candidate = make_candidate(contract, ref1, name=name1, cpr=cpr1, consultant=consultant)
-    second = make_candidate(contract, ref2, name=name2, cpr=cpr2, consultant=None)
+    colleague = UserFactory(username=f"colleague_{letter.lower()}")
+    MembershipFactory(user=colleague, organisation=operator, role=Role.CONSULTANT)
+    second = make_candidate(contract, ref2, name=name2, cpr=cpr2, consultant=colleague)
     set_status(candidate, "2020-W01", "full")
     set_status(second, "2020-W01", "partial")
     set_status(candidate, "2020-W02", "full")
@@ -200,6 +203,13 @@ def _side(letter: str, *, investor_org: Any) -> Side:
         file_format="csv",
         uploaded_at=weeks.now_copenhagen(),
     )
+    second_upload = WeeklyStatusUpload.objects.create(
+        contract=contract,
+        uploaded_by=colleague,
+        file_name=f"kollega-{letter}.csv",
+        file_format="csv",
+        uploaded_at=weeks.now_copenhagen(),
+    )
     document_email = DocumentEmail.objects.create(
         document=document, recipient=f"faktura-{letter.lower()}@example.dk", sent_at=timezone.now()
     )
@@ -229,6 +239,7 @@ def _side(letter: str, *, investor_org: Any) -> Side:
         dispute=dispute,
         lottery=outcome.lottery,
         upload=upload,
+        second_upload=second_upload,
         document_email=document_email,
         consultant=consultant,
         token=token,
