@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help install run test test-sqlite lint audit format bench messages
+.PHONY: help install run test test-sqlite lint audit format bench loadtest messages
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -83,3 +83,6 @@ format: install  ## apply ruff's fixes and formatting
 
 bench: install  ## run the benchmarks (bench/run.py)
 	@if [ -f bench/run.py ]; then $(BIN)/python bench/run.py; else echo "bench/run.py does not exist yet: nothing to run"; fi
+
+loadtest: install  ## 50 consultants on the grid for 60 s: gunicorn + PostgreSQL (BENCH_DATABASE_URL), locust on 127.0.0.1
+	$(BIN)/python bench/loadtest.py
