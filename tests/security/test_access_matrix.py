@@ -28,7 +28,14 @@ pattern goes under its pattern text):
   (`?contract=CODE`); leave both out when the URL names no object;
 - `data=` (with `json=True` for the API) when a write validates its body before it checks access;
 - exceptions to the defaults (anonymous -> login, admin -> ok, others' objects -> denied) are
-  explicit: `anonymous=OK`, `admin={"GET": DENIED}`, `other_ok=...`, and `why=` says why.
+  explicit: `anonymous=OK`, `admin={"GET": DENIED}`, `other_ok=...`, `answers={role: ...}`, and
+  `why=` says why;
+- for a consultant's page on a candidate (or their upload), `colleague=` builds the URL for the
+  colleague's object in the same contract and `colleague_methods=` names the methods that still get
+  through (reads); every other method must be refused.
+
+A method the entry does not declare must answer 405 (`test_undeclared_methods_are_refused`), so a view
+that quietly accepts POST is found too.
 
 A new model in the admin gets one row in `ADMIN_MODELS` instead (its six pages follow from it). If
 the world lacks the object your URL needs, add it to `Side` in world.py for both contracts.
