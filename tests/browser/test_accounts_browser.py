@@ -65,5 +65,5 @@ def test_clerk_sets_up_the_authenticator_then_verifies_at_the_next_login(page: A
     page.fill("#id_token", code_now(device))
     page.click("#otp-form button[type=submit]")
     page.wait_for_url(f"{base}/")
-    page.click("text=Sikkerhed")
+    page.click("header a.user")  # the user's name opens the security page
     page.wait_for_selector("[data-two-factor=on]")
