@@ -39,6 +39,21 @@ def _issue_emails_stay_off_the_broker():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _dashboard_refreshes_stay_off_the_broker():  # type: ignore[no-untyped-def]
+    """Every settled week queues a refresh of the dashboard's aggregates at commit (live-server tests commit):
+    nothing must reach the developer's broker. Tests of the refresh patch `delay` or call the service."""
+    from unittest import mock
+
+    from billing.tasks import dashboard_aggregates_refresh_task
+
+    task = getattr(
+        dashboard_aggregates_refresh_task, "_get_current_object", lambda: dashboard_aggregates_refresh_task
+    )()
+    with mock.patch.object(task, "delay", lambda *args, **kwargs: None):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _forced_logins_pass_two_factor():  # type: ignore[no-untyped-def]
     """`client.force_login(user)`, the suite's shortcut past the login page, also passes the second factor.
 

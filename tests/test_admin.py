@@ -135,12 +135,24 @@ THIRD_PARTY = sorted(
 )
 
 
+# Derived data, not records: the dashboard's aggregates (billing/analytics/aggregates.py) are computed from
+# the statuses and rebuilt from them whenever they go stale. Nobody enters or corrects them, so an admin
+# page could only show numbers the dashboard already shows, or let an edit make the dashboard lie.
+NOT_IN_THE_ADMIN = {
+    "DashboardAggregateState",
+    "ContractWeekAggregate",
+    "ContractRetentionAggregate",
+    "ContractSectorAggregate",
+    "CandidatePaidAggregate",
+}
+
+
 def test_every_model_of_ours_is_registered() -> None:
     from django.apps import apps
 
     ours = {m for m in apps.get_models() if m._meta.app_label in OUR_APPS and not m.__name__.startswith("Historical")}
     inline_only = {"RateCardVersion", "ContractInvestor"}
-    missing = {m.__name__ for m in ours if m not in admin.site._registry} - inline_only
+    missing = {m.__name__ for m in ours if m not in admin.site._registry} - inline_only - NOT_IN_THE_ADMIN
     assert missing == set()
 
 

@@ -5,6 +5,7 @@ triggers mark them stale; settling enqueues a refresh; the dashboard's query cou
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -171,15 +172,17 @@ def test_a_reference_week_before_the_stored_ones_is_computed_live(running: dict[
 def test_settling_enqueues_a_refresh_once_committed(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
     contract = make_contract(first="2020-W01", last="2020-W10")
     set_status(make_candidate(contract, "A"), "2020-W01", "full")
-    from celery import current_app
+    from billing.tasks import dashboard_aggregates_refresh_task
 
-    before = current_app.conf.task_always_eager
-    current_app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            settle(contract, "2020-01-20T00:00")
-    finally:
-        current_app.conf.task_always_eager = before
+    def run_now(contract_id: int) -> None:  # what a worker does with the queued task
+        dashboard_aggregates_refresh_task.apply(args=(contract_id,))
+
+    with (
+        mock.patch.object(dashboard_aggregates_refresh_task, "delay", side_effect=run_now) as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        settle(contract, "2020-01-20T00:00")
+    assert delay.call_count == 2  # W01 and W02: one refresh queued at each settlement's commit
     assert _state(contract).through == W("2020-W02")
     assert ContractWeekAggregate.objects.get(contract=contract, week=W("2020-W01")).billable_full == 1
 

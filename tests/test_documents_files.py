@@ -20,6 +20,7 @@ from billing.documents.spreadsheets import DATE_FORMAT, MONEY_FORMAT, documents_
 from billing.exports import document_as_dict, documents_as_csv
 from billing.models import Document, DocumentEmail
 from billing.notifications import MAX_AGE_DAYS, document_issued_notify, send_document_issued_email
+from billing.tasks import dashboard_aggregates_refresh_task
 from common import weeks
 from tests.billing_helpers import set_status, settle
 from tests.portal_helpers import build_programme
@@ -143,10 +144,13 @@ def test_loading_a_past_queues_no_email(django_capture_on_commit_callbacks):
     set_status(programme.anna, "2020-W04", "full")
     with (
         mock.patch.object(send_document_issued_email, "delay") as delay,
+        mock.patch.object(dashboard_aggregates_refresh_task, "delay") as refresh,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         settle(programme.contract, "2020-02-03T00:00")  # today is years later
-    assert delay.call_count == 0 and callbacks == []
+    assert delay.call_count == 0
+    # The only thing queued is the dashboard's refresh, which every settled week gets.
+    assert refresh.call_args_list == [mock.call(programme.contract.pk)] and len(callbacks) == 1
 
 
 def test_settlement_queues_the_email_after_commit(django_capture_on_commit_callbacks):
@@ -155,11 +159,14 @@ def test_settlement_queues_the_email_after_commit(django_capture_on_commit_callb
     with (
         mock.patch("billing.notifications.timezone.localdate", return_value=date(2020, 2, 3)),
         mock.patch.object(send_document_issued_email, "delay") as delay,
+        mock.patch.object(dashboard_aggregates_refresh_task, "delay") as refresh,
     ):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             (document,) = settle(programme.contract, "2020-02-03T00:00")
+            assert delay.call_count == 0 and refresh.call_count == 0, "nothing is queued before the commit"
         assert delay.call_args_list == [mock.call(document.pk)]
-    assert len(callbacks) == 1
+        assert refresh.call_args_list == [mock.call(programme.contract.pk)]
+    assert len(callbacks) == 2  # the e-mail and the dashboard's refresh
 
 
 def test_a_broker_failure_does_not_disturb_settlement(django_capture_on_commit_callbacks):

@@ -12,6 +12,8 @@ from django.db import IntegrityError, connection, transaction
 
 from billing.models import (
     CapitalDisbursement,
+    ContractRetentionAggregate,
+    ContractWeekAggregate,
     Dispute,
     Document,
     DocumentLine,
@@ -251,6 +253,8 @@ CASES: list[tuple[str, str | None, Callable[[dict[str, Any]], Any]]] = [
     ("check", "dispute_rejection_has_reason", lambda b: _dispute(b, status="rejected", resolved_at=weeks.now_copenhagen())),
     ("check", "referrallottery_count_positive", lambda b: _lottery(b, referred_count=0)),
     ("check", "posting_account_valid", lambda b: Posting.objects.create(entry=b["entry"], account="bank", debit=Decimal("1"))),
+    ("unique", "contractweekaggregate_unique", lambda b: [ContractWeekAggregate.objects.create(contract=b["contract"], week=W2) for _ in "ab"]),
+    ("unique", "contractretentionaggregate_unique", lambda b: [ContractRetentionAggregate.objects.create(contract=b["contract"], weeks_after=3) for _ in "ab"]),
 ]  # fmt: skip
 
 
