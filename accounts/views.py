@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import selectors, services
@@ -101,6 +101,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@require_GET
 @login_required
 def security(request: HttpRequest) -> HttpResponse:
     """The user's login security: two-factor status, backup codes, password change."""

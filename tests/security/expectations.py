@@ -201,9 +201,7 @@ EXPECT: dict[str, Expect] = {
         colleague=lambda s: {"pk": s.second_placement.pk},
     ),
     # the login machinery (accounts/): one's own security settings, no contract's data
-    "accounts:security": page(
-        GET=EVERYONE, POST=EVERYONE, why="the view takes any method (it renders the page); require_GET would do"
-    ),
+    "accounts:security": page(GET=EVERYONE),
     "accounts:otp_setup": page(GET=EVERYONE, POST=EVERYONE),
     "accounts:otp_verify": page(GET=EVERYONE, POST=EVERYONE),
     "accounts:otp_disable": page(POST=EVERYONE),
