@@ -29,7 +29,7 @@ from billing.analytics.access import (
     share,
     suppress_counts_for,
 )
-from billing.analytics.aggregates import dashboard_aggregates_enqueue
+from billing.analytics.aggregates import dashboard_aggregates_enqueue_debounced
 from billing.analytics.figures import ContractDashboard, contract_dashboard
 from billing.analytics.selectors import simulation_base
 from billing.analytics.simulator import (
@@ -66,7 +66,7 @@ def _refresh_if_due(dashboard: ContractDashboard) -> None:
     """Aggregates behind the settled weeks (a correction, or a refresh still queued) were made up live for
     this page; have them brought up to date for the next one."""
     if dashboard.status.refresh_due:
-        dashboard_aggregates_enqueue(contract_id=dashboard.contract.pk)
+        dashboard_aggregates_enqueue_debounced(contract_id=dashboard.contract.pk)
 
 
 # --- the portfolio ---------------------------------------------------------------------------------------

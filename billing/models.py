@@ -450,6 +450,12 @@ class DashboardAggregateState(models.Model):
     stale = models.BooleanField(_("stale"), default=False)
     sectors_stale_from = models.DateField(_("sector mix stale from"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"))
+    # The unsettled weeks after `through` up to `provisional_through` (the week it was computed in), as
+    # computed at `provisional_at` from the statuses of those weeks: provisional by nature, shown with that
+    # time and recomputed by the same task (billing/analytics/aggregates.py).
+    provisional_through = models.DateField(_("provisional through week"), null=True, blank=True)
+    provisional_figures = models.JSONField(_("provisional figures"), null=True, blank=True)
+    provisional_at = models.DateTimeField(_("provisional figures computed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dashboard aggregate state")

@@ -10,6 +10,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -167,6 +168,120 @@ def test_a_reference_week_before_the_stored_ones_is_computed_live(running: dict[
     contract = running["contract"]
     dashboard_aggregates_refresh(contract_id=contract.pk)
     assert_exact(contract, W("2020-W03"))
+
+
+# --- the unsettled weeks: provisional figures computed by the refresh ------------------------------------------
+
+
+def _refresh_on(contract: Contract, day: date) -> str:
+    """Run the refresh task's service as a worker would on `day` (its "this week" is that day's week)."""
+    with mock.patch.object(weeks, "now_copenhagen", lambda: weeks.local_midnight(day)):
+        return dashboard_aggregates_refresh(contract_id=contract.pk)
+
+
+def test_the_unsettled_weeks_are_read_from_their_provisional_figures(running: dict[str, object]) -> None:
+    contract = running["contract"]
+    _refresh_on(contract, date(2020, 3, 4))  # a Wednesday of W10: W07-W10 are unsettled
+    state = _state(contract)
+    assert (state.through, state.provisional_through) == (W("2020-W06"), W("2020-W10"))
+    with CaptureQueriesContext(connection) as queries:
+        result = assert_exact(contract, W("2020-W10"))
+    assert (result.provisional_from, result.provisional_at) == (W("2020-W07"), state.provisional_at)
+    assert not result.refresh_due
+    # assert_exact ran the live computation too: only its queries read statuses
+    live = status_aggregates(contract=contract, through=W("2020-W10"))
+    with CaptureQueriesContext(connection) as dashboard_queries:
+        dashboard_status_aggregates(contract=contract, through=W("2020-W10"))
+    assert len(dashboard_queries) == 3
+    assert [q for q in dashboard_queries.captured_queries if "weeklystatus" in q["sql"]] == []
+    assert _figures(live) == _figures(result) and len(queries) > len(dashboard_queries)
+
+
+def test_a_status_change_shows_once_the_refresh_ran(running: dict[str, object]) -> None:
+    contract = running["contract"]
+    _refresh_on(contract, date(2020, 3, 4))
+    candidate = running["people"][0]
+    set_status(candidate, "2020-W08", "full")  # was 'none' (n + week = 8: OUTCOMES[0])
+    set_status(running["people"][1], "2020-W09", "none")
+    before = dashboard_status_aggregates(contract=contract, through=W("2020-W10"))
+    live = status_aggregates(contract=contract, through=W("2020-W10"))
+    # Until the refresh runs the page shows the provisional figures, with their time: not the new statuses.
+    assert before.provisional_from == W("2020-W07") and _figures(before) != _figures(live)
+    _refresh_on(contract, date(2020, 3, 4))
+    after = assert_exact(contract, W("2020-W10"))
+    assert after.provisional_from == W("2020-W07") and after.provisional_at > before.provisional_at
+
+
+def test_old_provisional_figures_are_shown_and_a_refresh_is_due(running: dict[str, object]) -> None:
+    from billing.analytics.aggregates import PROVISIONAL_MAX_AGE
+
+    contract = running["contract"]
+    _refresh_on(contract, date(2020, 3, 4))
+    DashboardAggregateState.objects.filter(contract=contract).update(
+        provisional_at=timezone.now() - PROVISIONAL_MAX_AGE - timedelta(seconds=1)
+    )
+    result = assert_exact(contract, W("2020-W10"))
+    assert result.provisional_from == W("2020-W07") and result.refresh_due
+
+
+def test_a_new_week_is_computed_live_and_a_settlement_moves_the_provisional_weeks(running: dict[str, object]) -> None:
+    contract = running["contract"]
+    _refresh_on(contract, date(2020, 3, 4))
+    # Monday of W11: the provisional figures end at W10, the page computes W07-W11 live (exact) meanwhile.
+    with mock.patch.object(weeks, "now_copenhagen", lambda: weeks.local_midnight(date(2020, 3, 9))):
+        result = assert_exact(contract, W("2020-W11"))
+    assert result.provisional_from is None and result.refresh_due
+    result = assert_exact(contract, W("2020-W11"))  # not this week's page: a refresh would not help
+    assert result.provisional_from is None and not result.refresh_due
+    settle(contract, "2020-02-27T00:00")  # W07 closed and settled (settling changes no status)
+    result = assert_exact(contract, W("2020-W10"))
+    assert result.provisional_from == W("2020-W07") and result.refresh_due  # the stored weeks are behind
+    assert _refresh_on(contract, date(2020, 3, 4)) == "extended"
+    result = assert_exact(contract, W("2020-W10"))
+    assert result.provisional_from == W("2020-W08") and not result.refresh_due
+
+
+def test_a_placement_change_makes_the_sector_mix_live_again(running: dict[str, object]) -> None:
+    contract = running["contract"]
+    _refresh_on(contract, date(2020, 3, 4))
+    placement = running["people"][1].placements.get()
+    placement.job = JobFactory(sector="Care", employer=placement.job.employer)
+    placement.save()
+    result = assert_exact(contract, W("2020-W10"))  # the sectors are computed live, the rest is provisional
+    assert result.provisional_from == W("2020-W07") and result.refresh_due
+    _refresh_on(contract, date(2020, 3, 4))
+    assert _state(contract).sectors_stale_from is None
+    assert not assert_exact(contract, W("2020-W10")).refresh_due
+
+
+def test_a_long_unsettled_tail_is_not_precomputed(running: dict[str, object]) -> None:
+    from billing.analytics.aggregates import PROVISIONAL_MAX_WEEKS
+
+    contract = running["contract"]
+    _refresh_on(contract, W("2020-W06") + timedelta(weeks=PROVISIONAL_MAX_WEEKS))
+    assert _state(contract).provisional_through == W("2020-W06") + timedelta(weeks=PROVISIONAL_MAX_WEEKS)
+    _refresh_on(contract, W("2020-W06") + timedelta(weeks=PROVISIONAL_MAX_WEEKS + 1))  # a catch-up, say
+    assert _state(contract).provisional_through is None
+    result = assert_exact(contract, W("2020-W06") + timedelta(weeks=PROVISIONAL_MAX_WEEKS + 1))
+    assert result.provisional_from is None
+
+
+def test_a_dashboard_queues_one_refresh_per_contract_at_a_time(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from billing.analytics.aggregates import dashboard_aggregates_enqueue_debounced
+    from billing.tasks import dashboard_aggregates_refresh_task
+
+    cache.clear()
+    with (
+        mock.patch.object(dashboard_aggregates_refresh_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for _ in range(3):
+            dashboard_aggregates_enqueue_debounced(contract_id=1)
+        dashboard_aggregates_enqueue_debounced(contract_id=2)
+    assert delay.call_args_list == [mock.call(1), mock.call(2)]
+    cache.clear()
 
 
 def test_settling_enqueues_a_refresh_once_committed(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

@@ -7,16 +7,21 @@ import json
 import re
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from billing.analytics.aggregates import dashboard_aggregates_refresh
+from billing.models import DashboardAggregateState
 from billing.services.ledger import disbursement_record, payment_record
 from candidates.models import Candidate
+from common import weeks
 from tests.billing_helpers import make_candidate, make_contract, set_status, settle
 from tests.factories import ContractInvestorFactory, InvestorFactory, JobFactory, MembershipFactory, PlacementFactory
 
@@ -211,6 +216,20 @@ def test_dashboard_query_count_is_flat_as_candidates_grow(programme: dict[str, o
         assert client.get(url).status_code == 200
     assert Candidate.objects.filter(contract=contract).count() == 32
     assert len(few) == len(many) <= 20
+
+
+def test_the_unsettled_weeks_are_marked_provisional_with_their_time(programme: dict[str, object]) -> None:
+    contract = programme["contract"]  # settled through 2020-W03
+    client = _login(programme["users"]["municipality"])
+    url = reverse("dashboard:contract", args=[contract.code])
+    wednesday_of_w06 = weeks.local_midnight(date(2020, 2, 5))
+    with mock.patch.object(weeks, "now_copenhagen", lambda: wednesday_of_w06):
+        assert 'data-figure="provisional"' not in client.get(url).content.decode()  # computed live: exact
+        dashboard_aggregates_refresh(contract_id=contract.pk)
+        page = client.get(url).content.decode()
+    note = page.split('data-figure="provisional">', 1)[1].split("</p>", 1)[0]
+    at = timezone.localtime(DashboardAggregateState.objects.get(contract=contract).provisional_at)
+    assert "2020-W04" in note and at.strftime("%H:%M") in note
 
 
 def test_indigo_export_describes_the_contract(programme: dict[str, object]) -> None:

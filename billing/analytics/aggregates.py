@@ -23,10 +23,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.analytics.selectors import StatusAggregates, _fetch, _params, as_date, days_between, plus_days
+from billing.analytics.selectors import (
+    StatusAggregates,
+    _fetch,
+    _params,
+    as_date,
+    days_between,
+    plus_days,
+    reference_week,
+)
 from billing.models import (
     CandidatePaidAggregate,
     ContractRetentionAggregate,
@@ -40,6 +49,12 @@ from organisations.models import Contract
 TEMP_TABLE = "sib_dashboard_statuses"
 OUTCOMES = ("full", "partial", "education")
 # Columns of a week's row, in the order the SQL below yields them.
+# Provisional figures of the unsettled weeks older than this are recomputed when a dashboard shows them.
+PROVISIONAL_MAX_AGE = timedelta(minutes=5)
+# Unsettled weeks beyond this many are not precomputed (a running contract has one or two).
+PROVISIONAL_MAX_WEEKS = 8
+# A dashboard queues at most one refresh of a contract per this many seconds (the cache remembers).
+ENQUEUE_DEBOUNCE_SECONDS = 60
 WEEK_COLUMNS = (
     "full",
     "partial",
@@ -175,29 +190,86 @@ def _usable(state: DashboardAggregateState | None, contract: Contract) -> bool:
     return state is not None and not state.stale and state.success_min_weeks == contract.success_min_weeks
 
 
+def _tail_figures(
+    contract: Contract, *, start: date, through: date, sectors_from: date, with_state: bool
+) -> tuple[_Figures, dict[tuple[str, str], int]]:
+    """Weeks start..through computed live from their statuses (with the per-candidate facts at `start` when
+    `with_state`), and the sector mix of weeks sectors_from..through: two queries."""
+    params = {
+        **_range_params(contract, start=start, through=through, with_state=with_state),
+        "sectors_from": date_param(sectors_from),
+    }
+    figures = _collect(
+        _fetch(f"WITH {_paid_statuses_ctes(contract)}, {_figures_ctes('t')}\n{_figures_select('t')}", params)
+    )
+    sectors: dict[tuple[str, str], int] = defaultdict(int)
+    sql = f"WITH {_sectors_ctes()}\nSELECT sector, outcome, COUNT(*) FROM m WHERE n = 1 GROUP BY sector, outcome"
+    for sector, outcome, count in _fetch(sql, params):
+        sectors[(sector or "", outcome)] += int(count)
+    return figures, sectors
+
+
+def _provisional(state: DashboardAggregateState, *, start: date, through: date) -> _Figures | None:
+    """The stored provisional figures of weeks start..through, if that is the range they were computed for."""
+    data = state.provisional_figures
+    if state.provisional_through != through or not data or data.get("start") != start.isoformat():
+        return None
+    return _Figures(
+        weeks={date.fromisoformat(week): list(counts) for week, counts in data["weeks"].items()},
+        retained={int(k): int(n) for k, n in data["retained"].items()},
+    )
+
+
+def _provisional_behind(
+    contract: Contract, state: DashboardAggregateState, provisional: _Figures | None, *, start: date, through: date
+) -> bool:
+    """Would a refresh bring the provisional figures of weeks start..through up to date? Yes when they are
+    older than PROVISIONAL_MAX_AGE, or missing for this week (a new week began, the stored weeks moved on);
+    not for a past week (a refresh computes up to this week), nor past PROVISIONAL_MAX_WEEKS."""
+    if provisional is not None:
+        return state.provisional_at is None or timezone.now() - state.provisional_at > PROVISIONAL_MAX_AGE
+    if through != reference_week(contract) or through > start + timedelta(weeks=PROVISIONAL_MAX_WEEKS - 1):
+        return False  # a refresh computes this week's, and no more than PROVISIONAL_MAX_WEEKS
+    data = state.provisional_figures or {}
+    return (
+        state.provisional_through is None
+        or state.provisional_through < through
+        or data.get("start") != start.isoformat()
+    )
+
+
 def dashboard_status_aggregates(*, contract: Contract, through: date) -> StatusAggregates:
     """The dashboard's status figures up to `through`: the stored aggregates of the settled weeks plus the
-    weeks after them computed live; everything live when the aggregates are missing, stale or reach past
-    `through`. Three queries, whatever the contract's size."""
+    unsettled weeks after them, from their provisional figures (computed in the background, shown with
+    their time) or else computed live; everything live when the aggregates are missing, stale or reach
+    past `through`. Three queries, whatever the contract's size."""
     state = DashboardAggregateState.objects.filter(contract=contract).first()
     usable = _usable(state, contract) and state is not None and state.through <= through
     tail_start = contract.first_week
     sectors_from = contract.first_week
+    provisional: _Figures | None = None
     if usable and state is not None:
         tail_start = state.through + timedelta(weeks=1)
         sectors_from = min(tail_start, max(contract.first_week, state.sectors_stale_from or tail_start))
+        if tail_start <= through:
+            provisional = _provisional(state, start=tail_start, through=through)
     params = {
         **_range_params(contract, start=tail_start, through=through, with_state=usable),
         "sectors_from": date_param(sectors_from),
     }
     stored = [_stored_sql()] if usable else []
-    if tail_start <= through:
+    if tail_start <= through and provisional is None:
         sql = f"WITH {_paid_statuses_ctes(contract)}, {_figures_ctes('t')}\n" + "\nUNION ALL\n".join(
             [*stored, _figures_select("t")]
         )
     else:
         sql = stored[0]
     figures = _collect(_fetch(sql, params))
+    if provisional is not None:
+        for week, counts in provisional.weeks.items():
+            figures.weeks[week] = counts
+        for k, n in provisional.retained.items():
+            figures.retained[k] = figures.retained.get(k, 0) + n
 
     stored_sectors = (
         [
@@ -207,16 +279,27 @@ def dashboard_status_aggregates(*, contract: Contract, through: date) -> StatusA
         if usable
         else []
     )
-    if sectors_from <= through:
+    sectors: dict[tuple[str, str], int] = defaultdict(int)
+    # The provisional sector mix holds while the stored one is current up to it.
+    provisional_sectors = provisional is not None and sectors_from == tail_start and state is not None
+    if sectors_from <= through and not provisional_sectors:
         sql = f"WITH {_sectors_ctes()}\n" + "\nUNION ALL\n".join(
             [*stored_sectors, "SELECT sector, outcome, COUNT(*) FROM m WHERE n = 1 GROUP BY sector, outcome"]
         )
     else:
         sql = stored_sectors[0]
-    sectors: dict[tuple[str, str], int] = defaultdict(int)
     for sector, outcome, count in _fetch(sql, params):
         sectors[(sector or "", outcome)] += int(count)
+    if provisional_sectors and state is not None and state.provisional_figures is not None:
+        for sector, outcome, count in state.provisional_figures["sectors"]:
+            sectors[(sector, outcome)] += int(count)
 
+    provisional_old = (
+        usable
+        and tail_start <= through
+        and state is not None
+        and _provisional_behind(contract, state, provisional, start=tail_start, through=through)
+    )
     result = StatusAggregates(
         refresh_due=contract.settled_through is not None
         and (
@@ -224,8 +307,11 @@ def dashboard_status_aggregates(*, contract: Contract, through: date) -> StatusA
             or state is None
             or state.through != contract.settled_through
             or state.sectors_stale_from is not None
+            or bool(provisional_old)
         )
     )
+    if provisional is not None and state is not None:
+        result.provisional_from, result.provisional_at = tail_start, state.provisional_at
     for week, counts in sorted(figures.weeks.items()):
         for index, outcome in enumerate(OUTCOMES):
             if counts[index]:
@@ -322,8 +408,37 @@ def _save_state(contract: Contract, *, through: date) -> None:
             "stale": False,
             "sectors_stale_from": None,
             "refreshed_at": timezone.now(),
+            "provisional_through": None,
+            "provisional_figures": None,
+            "provisional_at": None,
         },
     )
+
+
+def _store_provisional(contract: Contract, *, through: date) -> None:
+    """Compute the unsettled weeks after the stored ones up to this week and keep them as provisional."""
+    until = reference_week(contract)
+    start = through + timedelta(weeks=1)
+    values: dict[str, Any] = {"provisional_through": None, "provisional_figures": None, "provisional_at": None}
+    # Longer tails come from a settlement catching up (or a contract settled long ago and left): the next
+    # refresh will have less to do, and a dashboard meanwhile computes them live.
+    if start <= until <= start + timedelta(weeks=PROVISIONAL_MAX_WEEKS - 1):
+        computed_at = timezone.now()
+        figures, sectors = _tail_figures(contract, start=start, through=until, sectors_from=start, with_state=True)
+        values = {
+            "provisional_through": until,
+            "provisional_figures": {
+                "start": start.isoformat(),
+                "weeks": {week.isoformat(): counts for week, counts in sorted(figures.weeks.items())},
+                "retained": {str(k): n for k, n in sorted(figures.retained.items())},
+                "sectors": [[sector, outcome, n] for (sector, outcome), n in sorted(sectors.items())],
+            },
+            "provisional_at": computed_at,
+        }
+    # Read against the per-candidate facts at `through`: worthless if the stored weeks moved or went stale.
+    DashboardAggregateState.objects.filter(
+        contract=contract, through=through, stale=False, success_min_weeks=contract.success_min_weeks
+    ).update(**values)
 
 
 def _rebuild(*, contract: Contract, through: date) -> None:
@@ -337,26 +452,36 @@ def _rebuild(*, contract: Contract, through: date) -> None:
     _save_state(contract, through=through)
 
 
-@transaction.atomic
 def dashboard_aggregates_refresh(*, contract_id: int) -> str:
-    """Bring a contract's aggregates up to its last settled week; returns what it did.
+    """Bring a contract's aggregates up to its last settled week, then compute the unsettled weeks after
+    it up to this week as provisional figures; returns what it did to the settled weeks.
 
     The usual night adds one week: one pass over that week's statuses. When the aggregates are stale (a
     settled week's input changed), the weeks needed for success changed, or nothing is stored yet, every
     settled week is computed again; a stale sector mix alone is recomputed from where it went stale. The
-    contract row is locked first, as settlement and the engine's triggers lock it, so refreshes,
-    settlements and corrections serialise without deadlocks.
+    contract row is locked for that, as settlement and the engine's triggers lock it, so refreshes,
+    settlements and corrections serialise without deadlocks. The provisional figures are computed after
+    the lock is released (seconds at 100,000 candidates, which imports and settlement need not wait for)
+    and kept only if the stored weeks they follow have not moved meanwhile.
     """
+    done, through = _refresh_settled(contract_id=contract_id)
+    if through is not None:
+        _store_provisional(Contract.objects.get(pk=contract_id), through=through)
+    return done
+
+
+@transaction.atomic
+def _refresh_settled(*, contract_id: int) -> tuple[str, date | None]:
     contract = Contract.objects.select_for_update().get(pk=contract_id)
     state = DashboardAggregateState.objects.select_for_update().filter(contract=contract).first()
     through = contract.settled_through
     if through is None:
-        return "unsettled"
+        return "unsettled", None
     if not _usable(state, contract) or state is None or state.through > through:
         _rebuild(contract=contract, through=through)
-        return "rebuilt"
+        return "rebuilt", through
     if state.through == through and state.sectors_stale_from is None:
-        return "fresh"
+        return "fresh", through
     week = state.through + timedelta(weeks=1)
     while week <= through:
         _fill_temp_table(contract, start=week, through=week)
@@ -368,7 +493,7 @@ def dashboard_aggregates_refresh(*, contract_id: int) -> str:
     if sectors_from <= through:
         _store_sectors(contract, start=sectors_from, through=through)
     _save_state(contract, through=through)
-    return "extended"
+    return "extended", through
 
 
 def dashboard_aggregates_enqueue(*, contract_id: int) -> None:
@@ -379,3 +504,10 @@ def dashboard_aggregates_enqueue(*, contract_id: int) -> None:
     from billing.tasks import dashboard_aggregates_refresh_task
 
     transaction.on_commit(lambda: dashboard_aggregates_refresh_task.delay(contract_id), robust=True)
+
+
+def dashboard_aggregates_enqueue_debounced(*, contract_id: int) -> None:
+    """What a dashboard calls when its figures are behind: at most one refresh per contract queued per
+    ENQUEUE_DEBOUNCE_SECONDS (every investor opening the page meanwhile would queue the same work)."""
+    if cache.add(f"sib-dashboard-refresh-{contract_id}", 1, timeout=ENQUEUE_DEBOUNCE_SECONDS):
+        dashboard_aggregates_enqueue(contract_id=contract_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -86,6 +86,10 @@ class StatusAggregates:
     sectors: dict[tuple[str, str], int] = field(default_factory=dict)
     # The stored aggregates (billing/analytics/aggregates.py) lag behind a change: a refresh is worth enqueuing.
     refresh_due: bool = False
+    # The unsettled weeks from `provisional_from` were read from figures computed at `provisional_at` (they
+    # are recomputed in the background; statuses of an unsettled week may still change). None: all exact now.
+    provisional_from: date | None = None
+    provisional_at: datetime | None = None
 
     @property
     def succeeded(self) -> int:
