@@ -148,11 +148,15 @@ def bench(context: Any) -> list[Any]:
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         page = _median(lambda: client.get(url), repeat)
+        # The simulator fragment as the page loads it (htmx), this week's starting point stored by the refresh.
+        simulator_url = f"/dashboard/{contract.code}/simulator/"
+        assert client.get(simulator_url, HTTP_HX_REQUEST="true").status_code == 200
+        simulator_page = _median(lambda: client.get(simulator_url, HTTP_HX_REQUEST="true"), repeat)
     print(
         f"[{context.size:,}] dashboard: data {_ms(data)}, page {_ms(page)} ({len(queries)} queries); status figures "
         f"stored + provisional {_ms(stored)}, stored + live tail {_ms(tail_live)}, all live SQL {_ms(live)} "
         f"(floor {_ms(floor_time)}); rebuild {rebuild:.1f} s, one more week {_ms(extend)}, "
-        f"provisional weeks {provisional:.1f} s",
+        f"provisional weeks {provisional:.1f} s; simulator {_ms(simulator_page)}",
         flush=True,
     )
     return [
@@ -164,6 +168,7 @@ def bench(context: Any) -> list[Any]:
                 "dashboard data": _ms(data),
                 "page (investor)": _ms(page),
                 "page queries": str(len(queries)),
+                "simulator (fragment)": _ms(simulator_page),
                 "status figures (stored + provisional weeks)": _ms(stored),
                 "same, unsettled weeks live (before their refresh)": _ms(tail_live),
                 "same figures, live SQL over every status": _ms(live),

@@ -29,9 +29,8 @@ from billing.analytics.access import (
     share,
     suppress_counts_for,
 )
-from billing.analytics.aggregates import dashboard_aggregates_enqueue_debounced
+from billing.analytics.aggregates import dashboard_aggregates_enqueue_debounced, simulation_base_from_aggregates
 from billing.analytics.figures import ContractDashboard, contract_dashboard
-from billing.analytics.selectors import simulation_base
 from billing.analytics.simulator import (
     Assumptions,
     Calibration,
@@ -355,7 +354,7 @@ class SimulatorView:
 
 
 def simulator_view(request: HttpRequest, contract: Contract, dashboard: ContractDashboard) -> SimulatorView:
-    base = simulation_base(
+    base = simulation_base_from_aggregates(
         contract=contract, start=contract.first_week, calibrate_through=dashboard.headline.reference_week
     )
     calibration = default_calibration(contract=contract, dashboard=dashboard, base=base)

@@ -14,9 +14,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.analytics.aggregates import dashboard_aggregates_refresh, dashboard_status_aggregates
+from billing.analytics.aggregates import (
+    dashboard_aggregates_refresh,
+    dashboard_status_aggregates,
+    simulation_base_from_aggregates,
+)
 from billing.analytics.figures import contract_dashboard
-from billing.analytics.selectors import StatusAggregates, status_aggregates
+from billing.analytics.selectors import StatusAggregates, simulation_base, status_aggregates
 from billing.models import CandidatePaidAggregate, ContractWeekAggregate, DashboardAggregateState
 from candidates.models import WeeklyStatus
 from common import weeks
@@ -39,6 +43,14 @@ def assert_exact(contract: Contract, through: date) -> StatusAggregates:
     stored = dashboard_status_aggregates(contract=contract, through=through)
     assert _figures(stored) == _figures(status_aggregates(contract=contract, through=through))
     return stored
+
+
+def assert_same_simulation_base(contract: Contract, *, start: date, through: date) -> None:
+    """The simulator's starting point from the aggregates equals the one computed from every status."""
+    contract.refresh_from_db()
+    assert simulation_base_from_aggregates(contract=contract, start=start, calibrate_through=through) == (
+        simulation_base(contract=contract, start=start, calibrate_through=through)
+    )
 
 
 def _state(contract: Contract) -> DashboardAggregateState:
@@ -164,6 +176,19 @@ def test_a_new_success_rule_is_computed_live_then_rebuilt(running: dict[str, obj
     assert_exact(contract, W("2020-W10"))
 
 
+def test_the_simulator_starts_from_the_aggregates(running: dict[str, object]) -> None:
+    contract = running["contract"]
+    dashboard_aggregates_refresh(contract_id=contract.pk)
+    for start in range(1, 12):  # before, at and after the stored weeks (W01-W06)
+        assert_same_simulation_base(contract, start=W(f"2020-W{start:02d}"), through=W("2020-W10"))
+    with CaptureQueriesContext(connection) as queries:
+        base = simulation_base_from_aggregates(contract=contract, start=W("2020-W09"), calibrate_through=W("2020-W10"))
+    assert base.active_pool and base.mean_paid_weeks  # (everyone has succeeded by W08: no open pool)
+    assert len(queries) == 3
+    # only the unsettled weeks' statuses are read: the week index bounds both status scans
+    assert all("ws.week >= " in q["sql"] for q in queries.captured_queries if "weeklystatus" in q["sql"])
+
+
 def test_a_reference_week_before_the_stored_ones_is_computed_live(running: dict[str, object]) -> None:
     contract = running["contract"]
     dashboard_aggregates_refresh(contract_id=contract.pk)
@@ -195,6 +220,13 @@ def test_the_unsettled_weeks_are_read_from_their_provisional_figures(running: di
     assert len(dashboard_queries) == 3
     assert [q for q in dashboard_queries.captured_queries if "weeklystatus" in q["sql"]] == []
     assert _figures(live) == _figures(result) and len(queries) > len(dashboard_queries)
+    # The simulator's default starting point (this week) was stored with them: one query, no status.
+    for start in (W("2020-W10"), contract.first_week):
+        with CaptureQueriesContext(connection) as simulator_queries:
+            stored = simulation_base_from_aggregates(contract=contract, start=start, calibrate_through=W("2020-W10"))
+        assert len(simulator_queries) == 1
+        assert stored == simulation_base(contract=contract, start=start, calibrate_through=W("2020-W10"))
+    assert stored.mean_paid_weeks and not stored.active_pool
 
 
 def test_a_status_change_shows_once_the_refresh_ran(running: dict[str, object]) -> None:
@@ -380,6 +412,13 @@ def test_stored_plus_live_equals_live_for_any_history(
     settle(contract, closing)
     dashboard_aggregates_refresh(contract_id=contract.pk)
     assert_exact(contract, first + timedelta(weeks=reference))  # stored weeks + the unsettled tail
+    for start in {reference, reference + 1, settle_weeks + 1, 0}:
+        assert_same_simulation_base(contract, start=first + timedelta(weeks=start), through=first + timedelta(weeks=9))
+    _refresh_on(contract, first + timedelta(weeks=reference, days=2))  # the tail as provisional figures
+    assert_exact(contract, first + timedelta(weeks=reference))
+    assert_same_simulation_base(
+        contract, start=first + timedelta(weeks=reference), through=first + timedelta(weeks=reference)
+    )
     settle(contract, "2021-06-01T00:00")
     dashboard_aggregates_refresh(contract_id=contract.pk)  # extended week by week
     assert_exact(contract, first + timedelta(weeks=reference))

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.analytics.selectors import (
+    SimulationBase,
     StatusAggregates,
     _fetch,
     _params,
@@ -35,6 +36,8 @@ from billing.analytics.selectors import (
     days_between,
     plus_days,
     reference_week,
+    simulation_base,
+    weeks_sql_monday,
 )
 from billing.models import (
     CandidatePaidAggregate,
@@ -328,6 +331,130 @@ def dashboard_status_aggregates(*, contract: Contract, through: date) -> StatusA
     return result
 
 
+# --- the simulator's starting point -----------------------------------------------------------------------
+
+
+def _facts_ctes(contract: Contract) -> str:
+    """CTEs ending in `f`: per candidate with a billable week up to %(at)s, the first one, the billable weeks
+    (exact below %(min_weeks)s, at least that many otherwise) and whether paid in week %(at)s; from the
+    stored per-candidate facts at %(state_through)s plus the statuses of the weeks after it (and of %(at)s)."""
+    return f"""{statuses_cte(contract, from_start=True)},
+        tb AS (
+            SELECT candidate_id, week FROM s WHERE billable = 1 AND week > %(state_through)s
+        ),
+        u AS (
+            SELECT candidate_id, first_paid, paid_weeks AS n, 0 AS active FROM billing_candidatepaidaggregate
+            WHERE contract_id = %(contract)s
+            UNION ALL
+            SELECT candidate_id, MIN(week), COUNT(*), 0 FROM tb GROUP BY candidate_id
+            UNION ALL
+            SELECT candidate_id, NULL, 0, 1 FROM s WHERE billable = 1 AND week = %(at)s
+        ),
+        f AS (
+            SELECT candidate_id, MIN(first_paid) AS first_paid, SUM(n) AS n, MAX(active) AS active
+            FROM u GROUP BY candidate_id
+        )"""
+
+
+def _facts_params(contract: Contract, *, state: DashboardAggregateState, at: date) -> dict[str, Any]:
+    return {
+        **_params(contract, at),
+        "start": date_param(min(at, state.through + timedelta(weeks=1))),
+        "state_through": date_param(state.through),
+        "at": date_param(at),
+        "min_weeks": contract.success_min_weeks,
+    }
+
+
+def simulation_base_from_aggregates(*, contract: Contract, start: date, calibrate_through: date) -> SimulationBase:
+    """The simulator's starting point (selectors.simulation_base) from the stored aggregates and the
+    statuses of the unsettled weeks only; the live computation where the aggregates do not serve (stale,
+    missing, or past the weeks asked about). Three queries."""
+    state = DashboardAggregateState.objects.filter(contract=contract).first()
+    if state is None or not _usable(state, contract) or state.through > calibrate_through:
+        return simulation_base(contract=contract, start=start, calibrate_through=calibrate_through)
+    if start > contract.first_week and state.through > start - timedelta(weeks=1):
+        return simulation_base(contract=contract, start=start, calibrate_through=calibrate_through)
+    stored = _provisional_simulation_base(contract, state, start=start, calibrate_through=calibrate_through)
+    return stored or _simulation_base(contract, state, start=start, calibrate_through=calibrate_through)
+
+
+def _provisional_simulation_base(
+    contract: Contract, state: DashboardAggregateState, *, start: date, calibrate_through: date
+) -> SimulationBase | None:
+    """The starting point the refresh stored with the provisional figures (this week's, from this week on,
+    or the calibration alone from the first week), if that is what is asked."""
+    tail_start = state.through + timedelta(weeks=1)
+    data = state.provisional_figures or {}
+    stored = data.get("simulation")
+    if stored is None or _provisional(state, start=tail_start, through=calibrate_through) is None:
+        return None
+    if start == contract.first_week:
+        pools: dict[str, dict[str, int]] = {"open_pool": {}, "active_pool": {}}
+    elif start == calibrate_through:
+        pools = stored
+    else:
+        return None
+    return SimulationBase(
+        open_pool={date.fromisoformat(week): n for week, n in pools["open_pool"].items()},
+        active_pool={date.fromisoformat(week): n for week, n in pools["active_pool"].items()},
+        mean_weeks_to_first_paid=stored["mean_weeks_to_first_paid"],
+        mean_paid_weeks=stored["mean_paid_weeks"],
+    )
+
+
+def _simulation_base(
+    contract: Contract, state: DashboardAggregateState, *, start: date, calibrate_through: date
+) -> SimulationBase:
+    pools_at = start - timedelta(weeks=1)
+    enrolled_week = weeks_sql_monday("c.enrolled_on")
+    to_first = days_between("f.first_paid", enrolled_week)
+    # Billable weeks of the candidates who succeeded: all billable weeks less those of the others, whose
+    # count the per-candidate facts hold exactly (they are below the weeks for success).
+    total_first, succeeded, others_weeks, tail_weeks, stored_weeks = _fetch(
+        f"""WITH {_facts_ctes(contract)}
+        SELECT SUM(CASE WHEN f.n >= %(min_weeks)s THEN {to_first} ELSE 0 END),
+               SUM(CASE WHEN f.n >= %(min_weeks)s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN f.n < %(min_weeks)s THEN f.n ELSE 0 END),
+               (SELECT COUNT(*) FROM tb),
+               (SELECT SUM(billable_full + billable_partial + billable_education) FROM billing_contractweekaggregate
+                WHERE contract_id = %(contract)s AND week <= %(state_through)s)
+        FROM f JOIN candidates_candidate c ON c.id = f.candidate_id""",
+        _facts_params(contract, state=state, at=calibrate_through),
+    )[0]
+    mean_first = mean_paid = None
+    if succeeded:
+        paid_weeks = int(stored_weeks or 0) + int(tail_weeks or 0) - int(others_weeks or 0)
+        mean_first = float(total_first) / float(succeeded) / 7.0
+        mean_paid = float(paid_weeks) / float(succeeded)
+    open_pool: dict[date, int] = {}
+    active_pool: dict[date, int] = {}
+    if start > contract.first_week:
+        rows = _fetch(
+            f"""WITH {_facts_ctes(contract)}
+            SELECT 'active', {enrolled_week}, COUNT(*)
+            FROM f JOIN candidates_candidate c ON c.id = f.candidate_id
+            WHERE f.active = 1 GROUP BY {enrolled_week}
+            UNION ALL
+            SELECT 'open', {enrolled_week}, COUNT(*)
+            FROM candidates_candidate c LEFT JOIN f ON f.candidate_id = c.id
+            WHERE c.contract_id = %(contract)s AND c.enrolled_on IS NOT NULL AND c.enrolled_on <= %(through)s
+              AND (c.withdrawn_on IS NULL OR c.withdrawn_on > %(through)s)
+              AND COALESCE(f.n, 0) < %(min_weeks)s AND COALESCE(f.active, 0) = 0
+            GROUP BY {enrolled_week}""",
+            _facts_params(contract, state=state, at=pools_at),
+        )
+        window = timedelta(weeks=contract.candidate_window_weeks)
+        for kind, week, count in rows:
+            enrolled_monday = as_date(week)
+            if enrolled_monday + window <= start:
+                continue  # their window has closed: nothing more can be paid for them
+            (active_pool if kind == "active" else open_pool)[enrolled_monday] = int(count)
+    return SimulationBase(
+        open_pool=open_pool, active_pool=active_pool, mean_weeks_to_first_paid=mean_first, mean_paid_weeks=mean_paid
+    )
+
+
 # --- writing: at settlement, and the rebuild ----------------------------------------------------------------
 
 
@@ -425,6 +552,9 @@ def _store_provisional(contract: Contract, *, through: date) -> None:
     if start <= until <= start + timedelta(weeks=PROVISIONAL_MAX_WEEKS - 1):
         computed_at = timezone.now()
         figures, sectors = _tail_figures(contract, start=start, through=until, sectors_from=start, with_state=True)
+        state = DashboardAggregateState.objects.get(contract=contract)
+        # What the simulator starts from by default (this week), computed from the same stored facts.
+        base = _simulation_base(contract, state, start=until, calibrate_through=until)
         values = {
             "provisional_through": until,
             "provisional_figures": {
@@ -432,6 +562,12 @@ def _store_provisional(contract: Contract, *, through: date) -> None:
                 "weeks": {week.isoformat(): counts for week, counts in sorted(figures.weeks.items())},
                 "retained": {str(k): n for k, n in sorted(figures.retained.items())},
                 "sectors": [[sector, outcome, n] for (sector, outcome), n in sorted(sectors.items())],
+                "simulation": {
+                    "open_pool": {week.isoformat(): n for week, n in sorted(base.open_pool.items())},
+                    "active_pool": {week.isoformat(): n for week, n in sorted(base.active_pool.items())},
+                    "mean_weeks_to_first_paid": base.mean_weeks_to_first_paid,
+                    "mean_paid_weeks": base.mean_paid_weeks,
+                },
             },
             "provisional_at": computed_at,
         }

@@ -25,8 +25,9 @@ from decimal import Decimal
 
 import numpy as np
 
+from billing.analytics.aggregates import simulation_base_from_aggregates
 from billing.analytics.figures import ContractDashboard
-from billing.analytics.selectors import SimulationBase, rate_cards, simulation_base
+from billing.analytics.selectors import SimulationBase, rate_cards
 from common import weeks
 from common.money import ZERO
 from organisations.models import Contract, RateCardVersion
@@ -248,7 +249,7 @@ def simulate(
 ) -> Projection:
     """Run the Monte Carlo projection (deterministic for a given seed)."""
     began = time.perf_counter()
-    base = simulation_base(
+    base = simulation_base_from_aggregates(
         contract=contract, start=assumptions.start, calibrate_through=dashboard.headline.reference_week
     )
     calibration = calibration or default_calibration(contract=contract, dashboard=dashboard, base=base)
