@@ -158,7 +158,10 @@ class WeeklyStatus(models.Model):
                 name="weeklystatus_hours_range", condition=Q(hours__isnull=True) | Q(hours__gte=0, hours__lte=168)
             ),
         ]
-        indexes = [models.Index(fields=["week"], name="weeklystatus_week_idx")]
+        # One week's statuses are read by week (settlement, the dashboard's unsettled weeks, the simulator):
+        # with the candidate and outcome in the index (PostgreSQL) that is an index-only scan instead of a
+        # visit to every heap page of the week (rows are written candidate by candidate, so scattered).
+        indexes = [models.Index(fields=["week"], include=["candidate", "outcome"], name="weeklystatus_week_covering")]
 
     def __str__(self) -> str:
         return f"{self.candidate_id} {weeks.format_week(self.week)} {self.outcome}"
