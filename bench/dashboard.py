@@ -118,7 +118,8 @@ def bench(context: Any) -> list[Any]:
         started = time.perf_counter()
         aggregates.dashboard_aggregates_refresh(contract_id=contract.pk)
         provisional = time.perf_counter() - started
-    assert aggregates.dashboard_status_aggregates(contract=contract, through=through).provisional_from is not None
+    if through > last:  # (an ended contract, as the demo's, has no unsettled week)
+        assert aggregates.dashboard_status_aggregates(contract=contract, through=through).provisional_from is not None
 
     data = _median(lambda: figures.contract_dashboard(contract=contract, suppress=True, today=today), repeat)
     stored = _median(lambda: aggregates.dashboard_status_aggregates(contract=contract, through=through), repeat)
@@ -164,7 +165,7 @@ def bench(context: Any) -> list[Any]:
             TABLE,
             {
                 "candidates": f"{context.size:,}",
-                "settled / live weeks": f"{(last - contract.first_week).days // 7 + 1} / 2",
+                "settled / live weeks": f"{(last - contract.first_week).days // 7 + 1} / {max(0, (through - last).days // 7)}",
                 "dashboard data": _ms(data),
                 "page (investor)": _ms(page),
                 "page queries": str(len(queries)),
