@@ -21,6 +21,9 @@ from accounts import selectors, services
 
 
 class TokenLoginSerializer(AuthTokenSerializer):
+    # As long as the user model allows: a longer name cannot match anyone, and django-axes would fail to
+    # record the failed attempt (its username column holds 255 characters).
+    username = serializers.CharField(label=_("Username"), write_only=True, max_length=150)
     otp_token = serializers.CharField(
         label=_("Two-factor code"),
         required=False,

@@ -95,6 +95,13 @@ def test_the_api_token_login_is_locked_too(consultant) -> None:
     assert response.status_code == 429 and "token" not in response.json()
 
 
+def test_an_overlong_api_username_is_a_clear_400_not_a_server_error() -> None:
+    # Found by schemathesis: a 300-character name reached django-axes, whose username column holds 255.
+    response = APIClient().post("/api/auth/token/", {"username": "x" * 300, "password": "whatever"})
+    assert response.status_code == 400
+    assert "username" in response.json()
+
+
 def _reset_link(message: mail.EmailMessage) -> str:
     match = re.search(r"https?://[^/\s]+(/account/password/reset/[^\s]+/)", message.body)
     assert match, message.body
