@@ -102,8 +102,11 @@ def prepare() -> list[dict[str, Any]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(STATUSES_SQL, {"first": first, "weeks": 103, "contract": contract.pk})
-        cursor.execute("ANALYZE candidates_weeklystatus")
     settle_contract(contract=contract)
+    with connection.cursor() as cursor:
+        # Statistics of every table, as autovacuum keeps them in a database in use: with none for the
+        # bulk-created candidates the planner expects one row and probes the whole contract's candidates.
+        cursor.execute("ANALYZE")
     contract.refresh_from_db()
     open_weeks = [
         weeks.format_week(w) for w in weeks.iter_weeks(weeks.add_weeks(contract.settled_through or first, 1), current)
