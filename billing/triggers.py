@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import connections
 
+from common.sqlite_triggers import sqlite_triggers_create, sqlite_triggers_drop
+
 STATE = "billing_dashboardaggregatestate"
 _LOWER = "CASE WHEN sectors_stale_from IS NULL OR {m} < sectors_stale_from THEN {m} ELSE sectors_stale_from END"
 
@@ -62,9 +64,7 @@ def drop_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        for name in TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    sqlite_triggers_drop(connection, names=TRIGGERS)
 
 
 def install_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
@@ -74,7 +74,4 @@ def install_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
     tables = set(connection.introspection.table_names())
     if not {STATE, "organisations_contract", "placements_placement", "placements_job"} <= tables:
         return  # not migrated far enough yet
-    with connection.cursor() as cursor:
-        for name, body in TRIGGERS.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(f"CREATE TRIGGER {name} {body}")
+    sqlite_triggers_create(connection, triggers=TRIGGERS)

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import connections
 
+from common.sqlite_triggers import sqlite_triggers_create, sqlite_triggers_drop
+
 LOWER = "CASE WHEN recompute_from IS NULL OR {m} < recompute_from THEN {m} ELSE recompute_from END"
 _FAR = "'9999-12-31'"
 
@@ -74,9 +76,7 @@ def drop_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    with connection.cursor() as cursor:
-        for name in TRIGGERS:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    sqlite_triggers_drop(connection, names=TRIGGERS)
 
 
 def install_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
@@ -91,7 +91,4 @@ def install_sqlite_triggers(using: str = "default", **kwargs: Any) -> None:
     }
     if "recompute_from" not in columns:
         return
-    with connection.cursor() as cursor:
-        for name, body in TRIGGERS.items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(f"CREATE TRIGGER {name} {body}")
+    sqlite_triggers_create(connection, triggers=TRIGGERS)
