@@ -51,20 +51,13 @@ def _investor(contract: Any) -> Any:
 def verified_client(user: Any) -> Any:
     """A test client logged in as `user`, past the second factor where the role needs one (as if the code
     had been entered: the session names a confirmed authenticator)."""
-    from django.apps import apps
     from django.test import Client
+
+    from tests.otp_helpers import session_verified
 
     client = Client(HTTP_HOST="127.0.0.1")  # an allowed host; the test server's name is not
     client.force_login(user)
-    if apps.is_installed("django_otp.plugins.otp_totp"):
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        device = device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+    session_verified(client, user)
     return client
 
 

@@ -66,19 +66,14 @@ def _forced_logins_pass_two_factor():  # type: ignore[no-untyped-def]
     from unittest import mock
 
     from django.test.client import ClientMixin
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.otp_helpers import session_verified
 
     original = ClientMixin.force_login
 
     def force_login(self, user, backend=None):  # type: ignore[no-untyped-def]
         original(self, user, backend)
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+        session_verified(self, user)
 
     with mock.patch.object(ClientMixin, "force_login", force_login):
         yield

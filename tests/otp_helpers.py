@@ -14,6 +14,16 @@ def authenticator_for(user: Any) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
+def session_verified(client: Any, user: Any) -> None:
+    """Mark a logged-in test client's session as past the second factor, as django_otp.login does after a
+    real code: the session names the user's confirmed authenticator."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+    session.save()
+
+
 def code_now(device: TOTPDevice) -> str:
     """The 6-digit code the phone shows now. Each code is accepted once: a test that logs in twice within
     one 30-second step calls `new_step` in between."""
