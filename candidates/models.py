@@ -121,7 +121,9 @@ PAID_OUTCOMES = (Outcome.PARTIAL, Outcome.FULL, Outcome.EDUCATION)
 class WeeklyStatus(models.Model):
     """The one recorded outcome of one candidate in one ISO week (stored as its Monday)."""
 
-    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="weekly_statuses")
+    # No index of its own: the unique (candidate, week) index serves every lookup by candidate, and each index
+    # less is one write less per status an import stores (bench/NOTES.md).
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="weekly_statuses", db_index=False)
     week = models.DateField(_("week"), validators=[validate_monday])
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     hours = models.DecimalField(
@@ -143,7 +145,8 @@ class WeeklyStatus(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"))
 
-    history = HistoricalRecords()
+    # History is read by candidate and by status (their indexes stay), never by who recorded it.
+    history = HistoricalRecords(no_db_index=["recorded_by"])
 
     class Meta:
         verbose_name = _("weekly status")

@@ -536,6 +536,8 @@ def weekly_status_csv_parse(content: bytes | str) -> CsvParse:
         return CsvParse([], errors)
     rows: list[dict[str, Any]] = []
     line = reader.line_num
+    width = len(header)
+    strip = str.strip
     while True:
         start = line + 1
         try:
@@ -546,19 +548,19 @@ def weekly_status_csv_parse(content: bytes | str) -> CsvParse:
             rows.append({"line": start, "error": f"unreadable row: {exc}", "error_code": "format"})
             break
         line = reader.line_num
-        if not any(cell.strip() for cell in record):
+        if not any(record) or not "".join(record).strip():
             continue
-        if len(record) != len(header):
+        if len(record) != width:
             rows.append(
                 {
                     "line": start,
-                    "error": f"wrong number of fields: expected {len(header)} ({','.join(header)}), found {len(record)}",
+                    "error": f"wrong number of fields: expected {width} ({','.join(header)}), found {len(record)}",
                     "error_code": "field_count",
                 }
             )
             continue
-        row: dict[str, Any] = {"line": start}
-        row.update({name: cell.strip() for name, cell in zip(header, record, strict=True)})
+        row: dict[str, Any] = dict(zip(header, map(strip, record), strict=True))  # width checked above
+        row["line"] = start
         rows.append(row)
     return CsvParse(rows, [])
 

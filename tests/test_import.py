@@ -374,3 +374,35 @@ def test_a_large_import_creates_updates_and_keeps_history_like_a_small_one(contr
     assert history.filter(history_type="+").count() == 2600 and history.filter(history_type="~").count() == 1000
     assert set(history.values_list("history_user", flat=True)) == {user.pk}
     assert WeeklyStatus.objects.filter(candidate__contract=contract, outcome="none").count() == 1000
+
+
+def test_rows_sharing_checked_cells_still_get_their_own_problems_and_values(contract: Contract) -> None:
+    """Each distinct combination of week, outcome, hours and note texts is checked once and reused: a later
+    row with the same cells but a missing or unknown candidate is still reported on its own line; JSON
+    numbers and text that needs quoting (commas, quotes, tabs, line breaks, backslashes) keep their values."""
+    CandidateFactory(contract=contract, ref='C,"3"\t\\', referred_on=date(2020, 1, 1))
+    rows = [
+        {"path": "s[0]", "candidate": "C001", "week": "2020-W02", "outcome": "full", "hours": 7, "note": ""},
+        {"path": "s[1]", "candidate": " ", "week": "2020-W02", "outcome": "full", "hours": 7, "note": ""},
+        {"path": "s[2]", "candidate": "C404", "week": "2020-W02", "outcome": "full", "hours": 7, "note": ""},
+        {"path": "s[3]", "candidate": "C001", "week": ["2020-W03"], "outcome": "full"},
+    ]
+    result = weekly_status_import(contract=contract, rows=rows, now=NOW)
+    assert [str(e) for e in result.errors] == [
+        "s[1].candidate: missing candidate (the candidate's ref)",
+        "s[2].candidate: unknown candidate 'C404' (no candidate with that ref in IMP)",
+        "s[3].week: bad week '['2020-W03']': '['2020-W03']' is not a week in the form YYYY-Www (e.g. 2020-W53)",
+    ]
+    note = 'ringede, "mødte op"\tkl. 9\nC:\\sti'
+    rows = [
+        {"path": "s[0]", "candidate": "C001", "week": "2020-W02", "outcome": "full", "hours": 7, "note": note},
+        {"path": "s[1]", "candidate": ' C,"3"\t\\ ', "week": "2020-W02", "outcome": "partial", "hours": "7,5"},
+        {"path": "s[2]", "candidate": 'C,"3"\t\\', "week": "2020-W03", "outcome": "none", "hours": None},
+    ]
+    result = weekly_status_import(contract=contract, rows=rows, now=NOW)
+    assert result.ok and result.created == 3, result.errors
+    assert stored(contract) == {
+        ("C001", "2020-W02"): ("full", Decimal("7.00"), note),
+        ('C,"3"\t\\', "2020-W02"): ("partial", Decimal("7.50"), ""),
+        ('C,"3"\t\\', "2020-W03"): ("none", None, ""),
+    }

@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from billing.services.settlement import line_drafts
+from candidates.models import WeeklyStatus
 from organisations.models import Contract, RateCardVersion
 from tests.billing_helpers import W, make_candidate, make_contract, set_status, settle
 
@@ -85,3 +87,44 @@ def test_incremental_and_full_recomputation_agree(settled):
     incremental = line_drafts(contract=contract, through=W("2020-W05"), start=contract.recompute_from)
     full = line_drafts(contract=contract, through=W("2020-W05"))
     assert incremental == full and full  # there is something to bill
+
+
+def test_bulk_statements_mark_only_settled_weeks_of_their_own_contract(settled):
+    """Set-based writes (as the import does them): a statement's rows after every settled week mark nothing,
+    whichever contract is settled furthest; a row moved into, out of or between settled weeks marks the
+    earlier of its two weeks; a status moved to another contract's candidate marks both contracts."""
+    contract, candidate = settled  # settled through 2020-W04
+    ahead = make_contract(first="2020-W01", last="2020-W20")
+    runner = make_candidate(ahead, "R")
+    for week in ("2020-W02", "2020-W06", "2020-W07"):
+        set_status(runner, week, "full")
+    settle(ahead, "2020-02-24T00:00")  # the other contract is settled through 2020-W07
+    assert watermark(ahead) is None
+
+    # Weeks W05-W06 are unsettled in `contract` though settled in `ahead`: nothing to mark in `contract`.
+    WeeklyStatus.objects.bulk_create(
+        [
+            WeeklyStatus(candidate=candidate, week=W(w), outcome="full", recorded_at=timezone.now())
+            for w in ("2020-W05", "2020-W06")
+        ]
+    )
+    WeeklyStatus.objects.filter(candidate=candidate, week__gte=W("2020-W05")).update(outcome="partial")
+    assert (watermark(contract), watermark(ahead)) == (None, None)
+
+    # Moved from an unsettled week into a settled one (and back): marked from the settled week.
+    moved = WeeklyStatus.objects.get(candidate=candidate, week=W("2020-W06"))
+    WeeklyStatus.objects.filter(pk=moved.pk).update(week=W("2020-W01"))
+    assert watermark(contract) == W("2020-W01")
+    Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+    WeeklyStatus.objects.filter(pk=moved.pk).update(week=W("2020-W06"))
+    assert watermark(contract) == W("2020-W01")
+    Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+
+    # Moved to the other contract's candidate: both contracts lose (or gain) the week.
+    WeeklyStatus.objects.filter(candidate=candidate, week=W("2020-W03")).update(candidate=runner)
+    assert (watermark(contract), watermark(ahead)) == (W("2020-W03"), W("2020-W03"))
+    Contract.objects.filter(pk__in=[contract.pk, ahead.pk]).update(recompute_from=None)
+
+    # Deleted in a settled week of one contract only.
+    WeeklyStatus.objects.filter(candidate=runner, week=W("2020-W06")).delete()
+    assert (watermark(contract), watermark(ahead)) == (None, W("2020-W06"))
