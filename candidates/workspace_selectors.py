@@ -249,6 +249,10 @@ def _cell(
     )
 
 
+# The fields of a status a grid cell shows (and the candidate it belongs to).
+CELL_STATUS_FIELDS = ("id", "candidate_id", "week", "outcome", "hours")
+
+
 def status_grid(
     *, user: Any, candidates: Sequence[Candidate], week_list: Sequence[date], now: datetime
 ) -> list[GridRow]:
@@ -256,14 +260,16 @@ def status_grid(
     ids = [c.pk for c in candidates]
     first, last = week_list[0], week_list[-1]
     statuses = weekly_statuses_for_user(user).filter(candidate_id__in=ids, week__gte=first, week__lte=last)
-    by_cell = {(s.candidate_id, s.week): s for s in statuses.select_related(None)}
+    # Only what a cell shows, unordered: the default ordering would join candidate and contract to sort by them.
+    statuses = statuses.select_related(None).order_by().only(*CELL_STATUS_FIELDS)
+    by_cell = {(s.candidate_id, s.week): s for s in statuses}
     placements: dict[int, list[Placement]] = defaultdict(list)
     active = (
         placements_for_user(user)
         .filter(candidate_id__in=ids, start__lte=last + timedelta(days=6))
         .filter(Q(end__isnull=True) | Q(end__gte=first))
     )
-    for placement in active.select_related(None).select_related("job", "job__employer"):
+    for placement in active.select_related(None).select_related("job", "job__employer").order_by("start", "pk"):
         placements[placement.candidate_id].append(placement)
     editable = set(candidates_editable_by(user).filter(pk__in=ids).values_list("pk", flat=True))
     current = weeks.current_week(now)
