@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from billing.services.settlement import line_drafts
 from candidates.models import WeeklyStatus
 from organisations.models import Contract, RateCardVersion
 from tests.billing_helpers import W, make_candidate, make_contract, set_status, settle
+from tests.factories import CandidateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +130,34 @@ def test_bulk_statements_mark_only_settled_weeks_of_their_own_contract(settled):
     # Deleted in a settled week of one contract only.
     WeeklyStatus.objects.filter(candidate=runner, week=W("2020-W06")).delete()
     assert (watermark(contract), watermark(ahead)) == (None, W("2020-W06"))
+
+
+@pytest.mark.postgres
+def test_a_large_statement_after_many_small_ones_is_planned_for_its_own_size(settled):
+    """PostgreSQL keeps a PL/pgSQL statement's plan for the session; a plan made for one-row transition tables
+    joins two 30,000-row ones by rescanning one per row of the other (about a minute; 0003's
+    trigger took 24 s for 20,000 rows). The trigger plans each statement
+    for the rows at hand: after twenty single-row updates, an update of 30,000 settled statuses still marks its
+    week well within the statement timeout (a guard against a hang, not a measured time)."""
+    contract, candidate = settled
+    others = CandidateFactory.create_batch(299, contract=contract, referred_on=date(2019, 1, 1))
+    ids = [candidate.pk, *(other.pk for other in others)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO candidates_weeklystatus (candidate_id, week, outcome, note, recorded_at) "
+            "SELECT c, DATE '2019-01-07' - 7 * w, 'full', '', now() FROM unnest(%s::bigint[]) AS c, "
+            "generate_series(1, 100) AS w",
+            [ids],
+        )
+        Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+        for week in range(1, 21):  # single-row updates: a plan cached for tiny transition tables
+            cursor.execute(
+                "UPDATE candidates_weeklystatus SET outcome = 'partial' WHERE candidate_id = %s AND week = %s",
+                [candidate.pk, date(2019, 1, 7) - timedelta(weeks=week)],
+            )
+        Contract.objects.filter(pk=contract.pk).update(recompute_from=None)
+        cursor.execute("SET LOCAL statement_timeout = '20s'")
+        cursor.execute("UPDATE candidates_weeklystatus SET outcome = 'none' WHERE week < '2019-01-07'")
+        assert cursor.rowcount == 30_000
+        cursor.execute("SET LOCAL statement_timeout = 0")
+    assert watermark(contract) == date(2019, 1, 7) - timedelta(weeks=100)
