@@ -374,7 +374,11 @@ def _reference_errors(contract: Contract) -> list[tuple[int, str, Any, str | Non
     candidate, a week before the referral, a correction of a settled week without a note (on rows with no
     other problem: `ok` is the Python checks' verdict; duplicates are the caller's). One scan of the plan."""
     settled = contract.settled_through
-    reason = "p.ok AND p.status_id IS NOT NULL AND p.old_outcome <> p.outcome AND p.note = '' AND p.week <= %s"
+    # Settled weeks are those of the payment period up to settled_through (Contract.is_week_settled).
+    reason = (
+        "p.ok AND p.status_id IS NOT NULL AND p.old_outcome <> p.outcome AND p.note = '' "
+        "AND p.week >= %s AND p.week <= %s"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -388,7 +392,9 @@ def _reference_errors(contract: Contract) -> list[tuple[int, str, Any, str | Non
                OR (p.candidate_id IS NOT NULL AND p.week < p.referral_week)
                OR ({reason if settled else "1 = 0"})
             """,
-            [connection.ops.adapt_datefield_value(settled)] if settled else [],
+            [connection.ops.adapt_datefield_value(contract.first_week), connection.ops.adapt_datefield_value(settled)]
+            if settled
+            else [],
         )
         return list(cursor.fetchall())
 

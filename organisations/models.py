@@ -249,7 +249,8 @@ class Contract(models.Model):
         return self.settled_through is not None and self.settled_through >= self.last_week
 
     def is_week_settled(self, monday: date) -> bool:
-        return self.settled_through is not None and monday <= self.settled_through
+        """B6 settles only the payment period: a week before `first_week` is never settled."""
+        return self.settled_through is not None and self.first_week <= monday <= self.settled_through
 
 
 class RateCardVersion(models.Model):

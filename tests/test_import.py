@@ -184,6 +184,26 @@ def test_correction_of_a_settled_week_needs_a_note_and_is_audited(contract: Cont
     assert (previous.outcome, newest.outcome) == ("full", "none")
 
 
+def test_weeks_before_the_payment_period_are_never_settled(contract: Contract) -> None:
+    """B6 settles only first_week..last_week: a status recorded before the period (from the referral week on)
+    is corrected without a reason, however far the contract is settled; the grid does not mark it settled."""
+    early = CandidateFactory(contract=contract, ref="C003", referred_on=date(2019, 11, 4))  # 2019-W45
+    assert run(contract, "candidate,week,outcome\nC003,2019-W50,partial\nC003,2020-W02,full\n").created == 2
+    Contract.objects.filter(pk=contract.pk).update(settled_through=weeks.parse_week("2020-W05"))
+    contract.refresh_from_db()
+    assert not contract.is_week_settled(weeks.parse_week("2019-W50"))
+    assert contract.is_week_settled(weeks.parse_week("2020-W01"))
+
+    result = run(contract, "candidate,week,outcome\nC003,2019-W50,none\nC003,2020-W02,none\n")
+    assert [str(e) for e in result.errors] == [
+        "line 3: correction of settled week 2020-W02 needs a reason in the note column (C003: full -> none)"
+    ]
+    assert run(contract, "candidate,week,outcome\nC003,2019-W50,none\n").updated == 1
+    status = weekly_status_upsert(candidate=early, week="2019-W51", outcome="full", now=NOW)
+    status = weekly_status_upsert(candidate=early, week="2019-W51", outcome="none", now=NOW)
+    assert status.outcome == "none"
+
+
 def test_locked_contract_refuses_every_row(contract: Contract) -> None:
     run(contract, "candidate,week,outcome\nC001,2020-W02,full\n")
     Contract.objects.filter(pk=contract.pk).update(settled_through=contract.last_week)

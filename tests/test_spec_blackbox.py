@@ -296,8 +296,9 @@ def scenario_json(book: Book, n: int, written: dict[str, Any]) -> dict[str, Any]
 
 
 def settled(book: Book, week: date) -> bool:
-    """Whether the product asks a row for this week for a reason: any week up to the last settled one."""
-    return book.settled_through is not None and week <= book.settled_through
+    """Whether a correction of this week needs a reason: a week of the payment period up to the last settled
+    one (B6 settles nothing before first_week, so a week there is corrected without a note)."""
+    return book.settled_through is not None and book.contract.first_week <= week <= book.settled_through
 
 
 def draw_import(data: st.DataObject, book: Book) -> tuple[bytes, list[tuple[str, date, str]]]:
