@@ -294,8 +294,9 @@ def server_times(log: Path) -> dict[str, list[float]]:
 
 
 def percentile(values: list[float], p: int) -> float:
+    """The value below which p % of `values` lie (the same rank for server times and logins)."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
+    return ordered[max(0, int(len(ordered) * p / 100) - 1)]
 
 
 def rows_of(stats: dict[str, dict[str, str]], logins: list[float]) -> list[dict[str, str]]:
@@ -326,7 +327,7 @@ def rows_of(stats: dict[str, dict[str, str]], logins: list[float]) -> list[dict[
             "failures": "0",
             "req/s": "",
             "p50": f"{statistics.median(ordered) * 1000:.0f} ms",
-            "p95": f"{ordered[int(len(ordered) * 0.95) - 1] * 1000:.0f} ms" if ordered else "",
+            "p95": f"{percentile(ordered, 95) * 1000:.0f} ms" if ordered else "",
             "p99": "",
             "max": f"{ordered[-1] * 1000:.0f} ms" if ordered else "",
             "server p50": "",

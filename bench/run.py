@@ -123,6 +123,19 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def rolled_back(work: Callable[[Any], None]) -> Callable[[], None]:
+    """`work(cursor)` in a transaction that checks its deferred constraints (as a commit would), then rolls back."""
+    from django.db import connection, transaction
+
+    def run() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            work(cursor)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            transaction.set_rollback(True)
+
+    return run
+
+
 def seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
@@ -263,7 +276,6 @@ FLOOR_SETTLE_SQL = """
 
 def bench_settlement(contract_id: int) -> dict[str, float]:
     """Catch up 52 weeks, then settle single weeks (engine) against the SQL floor for the same week."""
-    from django.db import connection, transaction
 
     from billing.models import Document
     from billing.services.settlement import next_week_to_settle, settle_next_week
@@ -280,14 +292,11 @@ def bench_settlement(contract_id: int) -> dict[str, float]:
         week = next_week_to_settle(contract)
         last = Document.objects.filter(contract_id=contract_id).order_by("-seq").first()
 
-        def floor(last: Document = last, week: date = week) -> None:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(FLOOR_SETTLE_SQL, {"document": last.pk, "contract": contract_id, "week": week})
-                # The lines' foreign keys are checked at commit, as the engine's are when it commits.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                transaction.set_rollback(True)
+        def floor(cursor: Any, last: Document = last, week: date = week) -> None:
+            cursor.execute(FLOOR_SETTLE_SQL, {"document": last.pk, "contract": contract_id, "week": week})
 
-        floor_runs.append(timed(floor))
+        # The lines' foreign keys are checked before the rollback, as the engine's are when it commits.
+        floor_runs.append(timed(rolled_back(floor)))
         engine_runs.append(timed(lambda: settle_next_week(contract_id=contract_id, as_of=AS_OF)))
     refresh.stop()
     from billing.tasks import dashboard_aggregates_refresh_task
@@ -344,22 +353,12 @@ def bench_import(contract_id: int, rows: int = 100_000) -> dict[str, float]:
     """Import `rows` statuses through the SPEC CSV, new weeks and corrections (each run rolled back), against
     the floors above in the same run. Every variant checks its deferred constraints before the rollback, as a
     commit would."""
-    from django.db import connection, transaction
 
     from candidates.services import weekly_status_import_csv
     from organisations.models import Contract
 
     contract = Contract.objects.get(pk=contract_id)
     figures: dict[str, float] = {}
-
-    def rolled_back(work: Callable[[Any], None]) -> Callable[[], None]:
-        def run() -> None:
-            with transaction.atomic(), connection.cursor() as cursor:
-                work(cursor)
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                transaction.set_rollback(True)
-
-        return run
 
     for kind, new_weeks in (("new", True), ("changed", False)):
         content, table_rows, count = import_file(contract_id, rows, new_weeks=new_weeks)
